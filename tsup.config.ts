@@ -1,0 +1,14 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: { index: 'ts/index.ts', js: 'ts/js.ts' },
+  format: ['esm'],
+  target: 'node20',
+  platform: 'node',
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  splitting: true,
+  // The napi loader is resolved at run time through package.json "imports".
+  external: ['#binding'],
+});
