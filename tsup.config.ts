@@ -6,6 +6,7 @@ export default defineConfig({
   target: 'node20',
   platform: 'node',
   dts: true,
+  tsconfig: 'tsconfig.build.json',
   sourcemap: true,
   clean: true,
   splitting: true,

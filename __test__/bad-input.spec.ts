@@ -27,7 +27,7 @@ function highS(signature: Uint8Array): Uint8Array {
   return out;
 }
 
-type Misuse = [title: string, code: string, call: (c: Crypto) => unknown];
+type Misuse = [title: string, code: ErrorCode, call: (c: Crypto) => unknown];
 
 const misuses: Misuse[] = [
   ['masking key of 15 bytes', ErrorCode.INVALID_LENGTH, (c) => c.unmaskHeader(new Uint8Array(15), new Uint8Array(100))],
