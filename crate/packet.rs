@@ -5,7 +5,7 @@
 //! *unmasked* `masking-iv ‖ static-header ‖ authdata`.
 
 use aes::cipher::{KeyIvInit, StreamCipher};
-use aes_gcm::aead::{Aead, Payload};
+use aes_gcm::aead::{Aead, AeadInPlace, Payload};
 use aes_gcm::{Aes128Gcm, KeyInit, Nonce};
 
 use crate::error::{fixed, CryptoError};
@@ -108,19 +108,18 @@ pub fn decrypt(
     if ciphertext.len() < TAG_SIZE {
         return Ok(None);
     }
+    let (body, tag) = ciphertext.split_at(ciphertext.len() - TAG_SIZE);
+    let mut out = body.to_vec();
     Ok(cipher
-        .decrypt(
-            Nonce::from_slice(&nonce),
-            Payload {
-                msg: ciphertext,
-                aad: ad,
-            },
-        )
-        .ok())
+        .decrypt_in_place_detached(Nonce::from_slice(&nonce), ad, &mut out, tag.into())
+        .ok()
+        .map(|_| out))
 }
 
 /// One outbound packet in one step: seal `plaintext` with the header's nonce and
 /// AD = iv ‖ header, then mask the header. `header` is static-header ‖ authdata, unmasked.
+/// Works in one buffer: the unmasked iv ‖ header in front is the AD while the message part is
+/// sealed in place, and is masked only afterwards.
 pub fn seal_packet(
     masking_key: &[u8],
     iv: &[u8],
@@ -131,12 +130,22 @@ pub fn seal_packet(
     if header.len() < STATIC_HEADER_SIZE {
         return Err(CryptoError::InvalidLength("header"));
     }
-    fixed::<16>(iv, "masking iv")?;
-    let mut ad = Vec::with_capacity(MASKING_IV_SIZE + header.len());
-    ad.extend_from_slice(iv);
-    ad.extend_from_slice(header);
-    let message = encrypt(write_key, &header[9..21], plaintext, &ad)?;
-    mask_packet(masking_key, iv, header, &message)
+    let mut ctr_cipher = ctr(masking_key, iv)?;
+    let cipher = gcm(write_key)?;
+    let ad_len = MASKING_IV_SIZE + header.len();
+    let mut out = Vec::with_capacity(ad_len + plaintext.len() + TAG_SIZE);
+    out.extend_from_slice(iv);
+    out.extend_from_slice(header);
+    out.extend_from_slice(plaintext);
+    let (ad, message) = out.split_at_mut(ad_len);
+    let nonce = Nonce::from_slice(&header[9..21]);
+    // Sealing an in-memory buffer under 2^36 bytes cannot fail.
+    let tag = cipher
+        .encrypt_in_place_detached(nonce, ad, message)
+        .expect("AES-GCM encryption");
+    out.extend_from_slice(&tag);
+    ctr_cipher.apply_keystream(&mut out[MASKING_IV_SIZE..ad_len]);
+    Ok(out)
 }
 
 /// The inbound twin of `seal_packet`: opens the message of a packet whose header
