@@ -45,13 +45,22 @@ test('an unknown backend name is INVALID_BACKEND, from the option or the environ
 test('the backend in use is observable', (t) => {
   t.is(createCrypto({ backend: 'native' }).backend, 'native');
   t.is(createCrypto({ backend: 'js' }).backend, 'js');
-  t.is(createJsCrypto().backend, 'js');
+  t.is(createJsCrypto({ backend: 'auto' }).backend, 'js');
 });
 
-test('discv5-native/js: auto means js and native is refused', (t) => {
+test('discv5-native/js: auto means js and an explicit native option is refused', (t) => {
   t.is(createJsCrypto({ backend: 'auto' }).backend, 'js');
   const err = t.throws(() => createJsCrypto({ backend: 'native' }), { instanceOf: Discv5Error });
   t.is(err?.code, ErrorCode.BACKEND_UNAVAILABLE);
+});
+
+test('discv5-native/js: a process-wide DISCV5_BACKEND=native does not override the entry point', (t) => {
+  t.is(selectBackend(undefined, undefined, { DISCV5_BACKEND: 'native' }).name, 'js');
+  t.is(selectBackend(undefined, undefined, { DISCV5_BACKEND: 'js' }).name, 'js');
+  const err = t.throws(() => selectBackend(undefined, undefined, { DISCV5_BACKEND: 'wasm' }), {
+    instanceOf: Discv5Error,
+  });
+  t.is(err?.code, ErrorCode.INVALID_BACKEND);
 });
 
 test('discv5-native/js never loads a native addon, and the selection is logged at debug level', (t) => {

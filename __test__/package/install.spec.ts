@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import { SHARED_DIR } from '../helpers/vectors.js';
+import { VECTORS_PATH } from '../helpers/vectors.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const work = mkdtempSync(join(tmpdir(), 'discv5-pack-'));
@@ -67,7 +67,7 @@ function installAndCheck(name: string, tarballs: string[]) {
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name, private: true, type: 'module' }));
   run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...tarballs], project);
   copyFileSync(join(root, '__test__/package/check-installed.mjs'), join(project, 'check.mjs'));
-  const out = run(process.execPath, ['check.mjs', join(SHARED_DIR, 'spec/vectors.json')], project);
+  const out = run(process.execPath, ['check.mjs', VECTORS_PATH], project);
   return JSON.parse(out.trim().split('\n').pop() as string);
 }
 

@@ -24,15 +24,17 @@ export function selectBackend(
   loadNative: NativeLoader | undefined,
   env: NodeJS.ProcessEnv = process.env,
 ): BackendImpl {
-  const choice =
-    option !== undefined
-      ? parseBackendChoice(option, 'backend option')
-      : parseBackendChoice(env.DISCV5_BACKEND, 'DISCV5_BACKEND');
+  const fromOption = option !== undefined;
+  const choice = fromOption
+    ? parseBackendChoice(option, 'backend option')
+    : parseBackendChoice(env.DISCV5_BACKEND, 'DISCV5_BACKEND');
   let backend: BackendImpl;
   if (choice === 'js') {
     backend = jsBackend;
   } else if (loadNative === undefined) {
-    if (choice === 'native') {
+    // The pure-JS entry point is itself an explicit choice: a process-wide DISCV5_BACKEND=native
+    // (meant for code that imports discv5-native) does not override it; an explicit option does.
+    if (choice === 'native' && fromOption) {
       throw new Discv5Error(
         ErrorCode.BACKEND_UNAVAILABLE,
         'native backend requested from discv5-native/js, the pure-JS entry point; import discv5-native instead',
