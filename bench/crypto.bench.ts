@@ -13,7 +13,7 @@ import { Rng } from '../__test__/helpers/random.js';
 import type { Crypto } from '../ts/index.js';
 import { createCrypto } from '../ts/index.js';
 import { concatBytes } from '../ts/util/bytes.js';
-import { type BenchCase, type CaseResult, formatOps, runCase } from './harness.js';
+import { type BenchCase, type CaseResult, formatOps, replaceSection, runCase } from './harness.js';
 
 const native = createCrypto({ backend: 'native' });
 const js = createCrypto({ backend: 'js' });
@@ -173,6 +173,10 @@ ${table(results)}
 ${verdicts.join('\n')}
 `;
 
-const out = resolve(dirname(fileURLToPath(import.meta.url)), 'RESULTS.md');
-if (!quick) writeFileSync(out, md);
+const here = dirname(fileURLToPath(import.meta.url));
+const out = resolve(here, 'RESULTS.md');
+if (!quick) {
+  writeFileSync(out, md);
+  replaceSection(resolve(here, '../README.md'), 'bench:crypto', `${table(results)}\n\n${verdicts.join('\n')}`);
+}
 console.log(`\n${table(results)}\n\n${verdicts.join('\n')}${quick ? '' : `\n\nwrote ${out}`}`);

@@ -3,6 +3,7 @@
  * equal first (a benchmark of wrong answers is worthless), then contenders take turns in
  * rounds of timed batches, and the median ops/s of the rounds is reported.
  */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { normalize } from '../__test__/helpers/normalize.js';
 
 export interface Contender {
@@ -80,4 +81,16 @@ export function formatOps(ops: number): string {
   if (ops >= 1e6) return `${(ops / 1e6).toFixed(2)} M`;
   if (ops >= 1e4) return `${Math.round(ops / 1e3).toLocaleString('en-US')} k`;
   return Math.round(ops).toLocaleString('en-US');
+}
+
+/** Rewrites the text between `<!-- name:start -->` and `<!-- name:end -->` in a markdown file. */
+export function replaceSection(file: string, name: string, body: string): void {
+  if (!existsSync(file)) return;
+  const text = readFileSync(file, 'utf8');
+  const start = `<!-- ${name}:start -->`;
+  const end = `<!-- ${name}:end -->`;
+  const i = text.indexOf(start);
+  const j = text.indexOf(end);
+  if (i < 0 || j < i) return;
+  writeFileSync(file, `${text.slice(0, i + start.length)}\n${body}\n${text.slice(j)}`);
 }
