@@ -34,14 +34,20 @@ function timeBatch(fn: () => unknown, n: number): number {
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
-/** How many calls make one batch of about `batchMs`. */
-function calibrate(fn: () => unknown, batchMs: number): number {
-  let n = 1;
-  for (;;) {
-    const seconds = timeBatch(fn, n);
-    if (seconds * 1000 >= batchMs / 4 || n >= 1 << 24) return Math.max(1, Math.round((n * batchMs) / 1000 / seconds));
-    n *= 4;
+/**
+ * Warms `fn` up for `warmupMs` (JIT, lazy initialisation), and from the calls made in that time
+ * sizes a batch of about `batchMs`. Sizing from one cold call would collapse to tiny, noisy batches.
+ */
+function calibrate(fn: () => unknown, batchMs: number, warmupMs = 60): number {
+  const deadline = process.hrtime.bigint() + BigInt(warmupMs) * 1_000_000n;
+  let calls = 0;
+  const start = process.hrtime.bigint();
+  while (process.hrtime.bigint() < deadline) {
+    fn();
+    calls++;
   }
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  return Math.max(1, Math.round((calls * batchMs) / 1000 / seconds));
 }
 
 function median(values: number[]): number {
