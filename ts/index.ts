@@ -2,12 +2,24 @@
  * discv5-native: Ethereum's Node Discovery Protocol v5.1 with a Rust hot path.
  * This entry point uses the native addon when it loads (see `discv5-native/js` for the pure-JS build).
  */
+import { bindApi } from './api.js';
 import { type BackendOptions, type Crypto, createCryptoWith } from './crypto/crypto.js';
 import { loadNativeBackend } from './crypto/native.js';
 
+export type { WithCrypto } from './api.js';
 export type { BackendOptions, EnrSignatureItem, HandshakeInitiation, SessionKeys } from './crypto/crypto.js';
 export { Crypto } from './crypto/crypto.js';
 export type { BackendChoice, BackendName } from './crypto/types.js';
+export type { EnrDecoderOptions } from './enr/batch.js';
+export { EnrDecoder } from './enr/batch.js';
+export { Bitvector, decodeEth, decodeEth2, encodeEth, encodeEth2 } from './enr/consensus.js';
+export { FAR_FUTURE_EPOCH, MAX_RECORD_SIZE } from './enr/constants.js';
+export type { EnrEntries } from './enr/create.js';
+export type { DecodeOptions } from './enr/enr.js';
+export { Enr } from './enr/enr.js';
+export type { EnrMultiaddr } from './enr/multiaddr.js';
+export { multiaddrsOf, peerIdOf } from './enr/multiaddr.js';
+export type { Endpoint, EnrPair, Eth2Value, EthForkId } from './enr/types.js';
 export { Discv5Error, ErrorCode } from './util/errors.js';
 
 /**
@@ -18,3 +30,9 @@ export { Discv5Error, ErrorCode } from './util/errors.js';
 export function createCrypto(options: BackendOptions = {}): Crypto {
   return createCryptoWith(options, loadNativeBackend);
 }
+
+const api = bindApi(createCrypto);
+/** Decodes and verifies a record from its `enr:` text or RLP bytes (throws Discv5Error ERR_ENR_*). */
+export const decodeEnr = api.decodeEnr;
+/** Creates and signs a "v4" record. */
+export const createEnr = api.createEnr;

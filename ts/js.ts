@@ -2,14 +2,32 @@
  * discv5-native/js: the same API as `discv5-native`, built only on the pure-JavaScript backend.
  * It never loads the native addon: use it in bundles, or to measure the JS baseline.
  */
+import { bindApi } from './api.js';
 import { type BackendOptions, type Crypto, createCryptoWith } from './crypto/crypto.js';
 
+export type { WithCrypto } from './api.js';
 export type { BackendOptions, EnrSignatureItem, HandshakeInitiation, SessionKeys } from './crypto/crypto.js';
 export { Crypto } from './crypto/crypto.js';
 export type { BackendChoice, BackendName } from './crypto/types.js';
+export type { EnrDecoderOptions } from './enr/batch.js';
+export { EnrDecoder } from './enr/batch.js';
+export { Bitvector, decodeEth, decodeEth2, encodeEth, encodeEth2 } from './enr/consensus.js';
+export { FAR_FUTURE_EPOCH, MAX_RECORD_SIZE } from './enr/constants.js';
+export type { EnrEntries } from './enr/create.js';
+export type { DecodeOptions } from './enr/enr.js';
+export { Enr } from './enr/enr.js';
+export type { EnrMultiaddr } from './enr/multiaddr.js';
+export { multiaddrsOf, peerIdOf } from './enr/multiaddr.js';
+export type { Endpoint, EnrPair, Eth2Value, EthForkId } from './enr/types.js';
 export { Discv5Error, ErrorCode } from './util/errors.js';
 
 /** Like `createCrypto` from `discv5-native`, but `auto` always means js and `native` throws. */
 export function createCrypto(options: BackendOptions = {}): Crypto {
   return createCryptoWith(options, undefined);
 }
+
+const api = bindApi(createCrypto);
+/** Decodes and verifies a record from its `enr:` text or RLP bytes (throws Discv5Error ERR_ENR_*). */
+export const decodeEnr = api.decodeEnr;
+/** Creates and signs a "v4" record. */
+export const createEnr = api.createEnr;

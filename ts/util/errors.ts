@@ -18,6 +18,32 @@ export const ErrorCode = {
   BACKEND_UNAVAILABLE: 'ERR_BACKEND_UNAVAILABLE',
   /** The operating system's random source failed. */
   RANDOMNESS: 'ERR_RANDOMNESS',
+
+  // Node records (EIP-778). The codes match those of the corpus in ../shared/corpus.
+  /** The text form is not `enr:` + unpadded base64url. */
+  ENR_BASE64: 'ERR_ENR_BASE64',
+  /** The bytes are not one canonical RLP list of [signature, seq, k, v, ...]. */
+  ENR_RLP: 'ERR_ENR_RLP',
+  /** The record is over 300 bytes. */
+  ENR_TOO_LARGE: 'ERR_ENR_TOO_LARGE',
+  /** Keys are not in ascending byte order. */
+  ENR_KEY_ORDER: 'ERR_ENR_KEY_ORDER',
+  /** A key appears twice. */
+  ENR_DUPLICATE_KEY: 'ERR_ENR_DUPLICATE_KEY',
+  /** `id` is missing or names a scheme other than "v4". */
+  ENR_ID: 'ERR_ENR_ID',
+  /** `secp256k1` is missing or not a 33-byte compressed key encoding. */
+  ENR_PUBLIC_KEY: 'ERR_ENR_PUBLIC_KEY',
+  /** The signature does not verify against the record's key (or the key is not a curve point). */
+  ENR_VERIFY: 'ERR_ENR_VERIFY',
+  /** `seq` is not a minimal unsigned integer of at most 8 bytes. */
+  ENR_SEQ: 'ERR_ENR_SEQ',
+  /** `ip` is not 4 bytes or `ip6` not 16 bytes. */
+  ENR_IP: 'ERR_ENR_IP',
+  /** A port is not a minimal integer up to 65535. */
+  ENR_PORT: 'ERR_ENR_PORT',
+  /** A typed entry (eth2, attnets, syncnets, cgc, nfd, eth) is present but malformed, or a value to set is invalid. */
+  ENR_VALUE: 'ERR_ENR_VALUE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -1,0 +1,87 @@
+/**
+ * Decoding many records at once, as a NODES response or a crawl delivers them: each record is
+ * parsed, the signatures of all records not seen before are checked in one backend call, and
+ * records that verified are remembered (bounded LRU, keyed by their exact bytes), so a record
+ * that arrives again costs a map lookup instead of a signature check.
+ */
+import type { Crypto } from '../crypto/crypto.js';
+import { Discv5Error, ErrorCode } from '../util/errors.js';
+import { LruMap } from '../util/lru.js';
+import { parseRecord, textToBytes } from './decode.js';
+import { Enr } from './enr.js';
+import type { EnrParts } from './types.js';
+
+export interface EnrDecoderOptions {
+  /** How many verified records to remember (default 4096). */
+  cacheSize?: number;
+}
+
+const latin1 = new TextDecoder('latin1');
+
+export class EnrDecoder {
+  readonly #crypto: Crypto;
+  readonly #verified: LruMap<string, Enr>;
+  #hits = 0;
+
+  constructor(crypto: Crypto, options: EnrDecoderOptions = {}) {
+    this.#crypto = crypto;
+    this.#verified = new LruMap(options.cacheSize ?? 4096);
+  }
+
+  /** Records answered from the cache so far. */
+  get cacheHits(): number {
+    return this.#hits;
+  }
+
+  get cacheSize(): number {
+    return this.#verified.size;
+  }
+
+  /** One record, verified (from the cache when seen before). Throws a Discv5Error if invalid. */
+  decode(input: Uint8Array | string): Enr {
+    const result = this.decodeBatch([input])[0];
+    if (result instanceof Enr) return result;
+    throw result;
+  }
+
+  /**
+   * Many records: for each input, its verified Enr or the Discv5Error that refused it, in order.
+   * All signatures that need checking are checked in one call into the backend.
+   */
+  decodeBatch(inputs: readonly (Uint8Array | string)[]): (Enr | Discv5Error)[] {
+    const out: (Enr | Discv5Error)[] = new Array(inputs.length);
+    const pending: { index: number; parts: EnrParts; key: string }[] = [];
+    for (let i = 0; i < inputs.length; i++) {
+      try {
+        const input = inputs[i] as Uint8Array | string;
+        const bytes = typeof input === 'string' ? textToBytes(input) : input;
+        const key = latin1.decode(bytes);
+        const cached = this.#verified.get(key);
+        if (cached !== undefined) {
+          this.#hits++;
+          out[i] = cached;
+          continue;
+        }
+        // Copied, so that the record owns its bytes whatever the caller does with the input.
+        pending.push({ index: i, parts: parseRecord(Uint8Array.from(bytes)), key });
+      } catch (err) {
+        if (!(err instanceof Discv5Error)) throw err;
+        out[i] = err;
+      }
+    }
+    if (pending.length === 0) return out;
+    const valid = this.#crypto.enrVerifyBatch(
+      pending.map(({ parts }) => ({ publicKey: parts.publicKey, content: parts.content, signature: parts.signature })),
+    );
+    pending.forEach(({ index, parts, key }, j) => {
+      if (!valid[j]) {
+        out[index] = new Discv5Error(ErrorCode.ENR_VERIFY, 'record signature does not verify');
+        return;
+      }
+      const enr = Enr.fromParts(parts, this.#crypto, 'verified');
+      this.#verified.set(key, enr);
+      out[index] = enr;
+    });
+    return out;
+  }
+}

@@ -1,0 +1,248 @@
+/**
+ * `Enr`: an immutable, signed node record (EIP-778, "v4" identity scheme).
+ *
+ * A record keeps its encoded bytes, its parts and, once computed, its node id, its text form and
+ * the result of its signature check, so reading fields never re-verifies anything. Changing a
+ * record means making a new one with seq + 1, signed again (`update`).
+ */
+import type { Crypto } from '../crypto/crypto.js';
+import { decodeSmallUint } from '../rlp/rlp.js';
+import { toHex } from '../util/bytes.js';
+import { Discv5Error, ErrorCode } from '../util/errors.js';
+import { formatIPv4, formatIPv6 } from '../util/ip.js';
+import { encodeBase64url } from './base64url.js';
+import {
+  type Bitvector,
+  decodeAttnets,
+  decodeCgc,
+  decodeEth,
+  decodeEth2,
+  decodeNfd,
+  decodeSyncnets,
+} from './consensus.js';
+import { ENR_PREFIX, type PortKey } from './constants.js';
+import { type EnrEntries, encodeEntries, signRecord } from './create.js';
+import { parseRecord, textToBytes } from './decode.js';
+import type { Endpoint, EnrPair, EnrParts, Eth2Value, EthForkId } from './types.js';
+
+export interface DecodeOptions {
+  /** Check the signature now (default true). Unverified records can be checked later with `verify()`. */
+  verify?: boolean;
+}
+
+export class Enr {
+  readonly seq: bigint;
+  readonly signature: Uint8Array;
+  /** The 33-byte compressed `secp256k1` key. */
+  readonly publicKey: Uint8Array;
+  /** The whole record, RLP: what goes on the wire. */
+  readonly encoded: Uint8Array;
+  /** RLP of [seq, k1, v1, ...]: what the signature covers. */
+  readonly content: Uint8Array;
+  readonly #pairs: Map<string, EnrPair>;
+  readonly #crypto: Crypto;
+  #verified: boolean | undefined;
+  #nodeId: Uint8Array | undefined;
+  #text: string | undefined;
+
+  /** Use `Enr.decode`, `Enr.decodeText`, `Enr.create` or `update`. */
+  private constructor(parts: EnrParts, crypto: Crypto, verified: boolean | undefined) {
+    this.seq = parts.seq;
+    this.signature = parts.signature;
+    this.publicKey = parts.publicKey;
+    this.encoded = parts.encoded;
+    this.content = parts.content;
+    this.#pairs = parts.pairs;
+    this.#crypto = crypto;
+    this.#verified = verified;
+  }
+
+  /** A record from its RLP bytes (copied) or its `enr:` text. Throws a Discv5Error (ERR_ENR_*) if invalid. */
+  static decode(input: Uint8Array | string, crypto: Crypto, options: DecodeOptions = {}): Enr {
+    const bytes = typeof input === 'string' ? textToBytes(input) : Uint8Array.from(input);
+    return Enr.fromParts(parseRecord(bytes), crypto, options.verify ?? true);
+  }
+
+  /** @internal A record from parts already parsed (and owned); verified now, or marked with a known result. */
+  static fromParts(parts: EnrParts, crypto: Crypto, verify: boolean | 'verified'): Enr {
+    const enr = new Enr(parts, crypto, verify === 'verified' ? true : undefined);
+    if (verify === true && !enr.verify()) {
+      throw new Discv5Error(ErrorCode.ENR_VERIFY, 'record signature does not verify');
+    }
+    return enr;
+  }
+
+  /** A new record signed with `privateKey` (seq defaults to 1). */
+  static create(privateKey: Uint8Array, entries: EnrEntries, crypto: Crypto, seq = 1n): Enr {
+    const raw = new Map<string, Uint8Array>();
+    for (const [k, v] of encodeEntries(entries)) if (v !== null) raw.set(k, v);
+    return new Enr(signRecord(crypto, privateKey, seq, raw), crypto, true);
+  }
+
+  /** A copy with `changes` applied (null removes a key), seq + 1, signed again with the record's own key. */
+  update(privateKey: Uint8Array, changes: EnrEntries): Enr {
+    const own = this.#crypto.publicKeyFromPrivate(privateKey);
+    if (Buffer.compare(own, this.publicKey) !== 0) {
+      throw new Discv5Error(ErrorCode.INVALID_ARGUMENT, 'private key does not belong to this record');
+    }
+    const raw = new Map<string, Uint8Array>();
+    for (const [k, p] of this.#pairs) if (k !== 'id' && k !== 'secp256k1') raw.set(k, p.raw);
+    for (const [k, v] of encodeEntries(changes)) {
+      if (v === null) raw.delete(k);
+      else raw.set(k, v);
+    }
+    return new Enr(signRecord(this.#crypto, privateKey, this.seq + 1n, raw), this.#crypto, true);
+  }
+
+  /** Whether the signature verifies; computed once. */
+  verify(): boolean {
+    if (this.#verified === undefined) {
+      this.#verified = this.#crypto.enrVerify(this.publicKey, this.content, this.signature);
+    }
+    return this.#verified;
+  }
+
+  /** keccak256 of the uncompressed public key; computed once. */
+  get nodeId(): Uint8Array {
+    if (this.#nodeId === undefined) {
+      const id = this.#crypto.nodeIdFromPublicKey(this.publicKey);
+      if (id === null) throw new Discv5Error(ErrorCode.ENR_VERIFY, 'secp256k1 is not a point on the curve');
+      this.#nodeId = id;
+    }
+    return this.#nodeId;
+  }
+
+  /** @internal For batch decoding, which computes node ids alongside signatures. */
+  setNodeId(id: Uint8Array): void {
+    this.#nodeId ??= id;
+  }
+
+  get nodeIdHex(): string {
+    return toHex(this.nodeId);
+  }
+
+  /** The text form, `enr:` + base64url. */
+  get text(): string {
+    this.#text ??= ENR_PREFIX + encodeBase64url(this.encoded);
+    return this.#text;
+  }
+
+  toString(): string {
+    return this.text;
+  }
+
+  /** The identity scheme ("v4"). */
+  get id(): string {
+    return 'v4';
+  }
+
+  has(key: string): boolean {
+    return this.#pairs.has(key);
+  }
+
+  /** The value of `key`: a byte string's content, or a list value's RLP encoding. */
+  get(key: string): Uint8Array | undefined {
+    return this.#pairs.get(key)?.value;
+  }
+
+  /** The value's RLP encoding, exactly as signed. */
+  getRaw(key: string): Uint8Array | undefined {
+    return this.#pairs.get(key)?.raw;
+  }
+
+  /** Keys in record order. */
+  keys(): string[] {
+    return [...this.#pairs.keys()];
+  }
+
+  get ip(): string | undefined {
+    const v = this.get('ip');
+    return v === undefined ? undefined : formatIPv4(v);
+  }
+
+  get ip6(): string | undefined {
+    const v = this.get('ip6');
+    return v === undefined ? undefined : formatIPv6(v);
+  }
+
+  #port(key: PortKey): number | undefined {
+    const v = this.get(key);
+    // Checked at decode: at most 2 bytes, minimal.
+    return v === undefined ? undefined : (decodeSmallUint(v, 2) as number);
+  }
+
+  get tcp(): number | undefined {
+    return this.#port('tcp');
+  }
+  get udp(): number | undefined {
+    return this.#port('udp');
+  }
+  get quic(): number | undefined {
+    return this.#port('quic');
+  }
+  get tcp6(): number | undefined {
+    return this.#port('tcp6');
+  }
+  get udp6(): number | undefined {
+    return this.#port('udp6');
+  }
+  get quic6(): number | undefined {
+    return this.#port('quic6');
+  }
+
+  /** IPv4 ip + port, or undefined; `kind` is udp (discv5), tcp or quic (libp2p). */
+  endpoint4(kind: 'udp' | 'tcp' | 'quic' = 'udp'): Endpoint | undefined {
+    const ip = this.ip;
+    const port = this.#port(kind);
+    return ip === undefined || port === undefined ? undefined : { ip, port };
+  }
+
+  /** IPv6 ip6 + port; a port without the 6 suffix applies to both families (EIP-778). */
+  endpoint6(kind: 'udp' | 'tcp' | 'quic' = 'udp'): Endpoint | undefined {
+    const ip = this.ip6;
+    const port = this.#port(`${kind}6`) ?? this.#port(kind);
+    return ip === undefined || port === undefined ? undefined : { ip, port };
+  }
+
+  get eth2(): Eth2Value | undefined {
+    const v = this.#stringValue('eth2');
+    return v === undefined ? undefined : decodeEth2(v);
+  }
+
+  /** The fork digest of `eth2`: what consensus clients match peers on. */
+  get forkDigest(): Uint8Array | undefined {
+    return this.eth2?.forkDigest;
+  }
+
+  get attnets(): Bitvector | undefined {
+    const v = this.#stringValue('attnets');
+    return v === undefined ? undefined : decodeAttnets(v);
+  }
+
+  get syncnets(): Bitvector | undefined {
+    const v = this.#stringValue('syncnets');
+    return v === undefined ? undefined : decodeSyncnets(v);
+  }
+
+  get cgc(): number | undefined {
+    const v = this.#stringValue('cgc');
+    return v === undefined ? undefined : decodeCgc(v);
+  }
+
+  get nfd(): Uint8Array | undefined {
+    const v = this.#stringValue('nfd');
+    return v === undefined ? undefined : decodeNfd(v);
+  }
+
+  get eth(): EthForkId | undefined {
+    const p = this.#pairs.get('eth');
+    return p === undefined ? undefined : decodeEth(p.raw);
+  }
+
+  #stringValue(key: string): Uint8Array | undefined {
+    const p = this.#pairs.get(key);
+    if (p === undefined) return undefined;
+    if (p.isList) throw new Discv5Error(ErrorCode.ENR_VALUE, `${key} must be a byte string, not a list`);
+    return p.value;
+  }
+}
