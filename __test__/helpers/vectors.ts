@@ -1,7 +1,7 @@
 /**
- * The spec's test vectors. ../shared/spec/vectors.json is the reference; a byte-identical copy
- * lives in __test__/fixtures so that the suite also runs where ../shared is absent (release
- * runners). fixtures.spec.ts fails if the copy ever drifts from ../shared.
+ * The spec's test vectors and the ENR corpus. ../shared is the reference; byte-identical copies
+ * live in __test__/fixtures so that the suite also runs where ../shared is absent (release
+ * runners). fixtures.spec.ts fails if a copy ever drifts from ../shared.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -22,3 +22,8 @@ export const VECTORS_PATH = hasShared ? SHARED_VECTORS : FIXTURE_VECTORS;
 export type Json = any;
 
 export const vectors: Json = JSON.parse(readFileSync(VECTORS_PATH, 'utf8'));
+
+export const SHARED_CORPUS = resolve(SHARED_DIR, 'corpus/real-enrs.json');
+export const FIXTURE_CORPUS = resolve(here, '../fixtures/real-enrs.json');
+/** Real-world records with their decoded fields, and invalid ones (../shared/corpus/README.md). */
+export const corpus: Json = JSON.parse(readFileSync(hasShared ? SHARED_CORPUS : FIXTURE_CORPUS, 'utf8'));

@@ -1,0 +1,178 @@
+/** ENR behaviour on both backends: the EIP-778 vector, creation and updates, typed entries, limits. */
+import { Bitvector, Discv5Error, Enr, EnrDecoder, ErrorCode, multiaddrsOf } from '../ts/index.js';
+import { fromHex, toHex } from '../ts/util/bytes.js';
+import { bothBackends } from './helpers/backends.js';
+import { vectors } from './helpers/vectors.js';
+
+const eip778 = vectors.enr.eip778_example;
+const KEY = fromHex(eip778.private_key);
+const OTHER_KEY = fromHex(vectors.keys.node_a_key);
+
+bothBackends('the EIP-778 example decodes, and signing the same entries reproduces it exactly', (t, c) => {
+  const enr = Enr.decode(eip778.text, c);
+  t.is(enr.nodeIdHex, eip778.expected_node_id);
+  t.is(enr.seq, 1n);
+  t.is(enr.ip, '127.0.0.1');
+  t.is(enr.udp, 30303);
+  t.is(enr.id, 'v4');
+  t.deepEqual(enr.keys(), ['id', 'ip', 'secp256k1', 'udp']);
+  t.is(toHex(enr.encoded), eip778.derived.rlp);
+  t.is(toHex(enr.content), eip778.derived.content_rlp);
+  t.is(toHex(enr.signature), eip778.expected_rlp_items.signature);
+  const made = Enr.create(KEY, { ip: '127.0.0.1', udp: 30303 }, c);
+  t.is(made.text, eip778.text);
+});
+
+bothBackends('update makes a new record with seq + 1, signed again; the old one is unchanged', (t, c) => {
+  const a = Enr.create(KEY, { ip: '10.0.0.1', udp: 9000, tcp: 9001 }, c, 7n);
+  const b = a.update(KEY, { ip: '10.0.0.2', tcp: null, quic: 9002 });
+  t.is(a.seq, 7n);
+  t.is(b.seq, 8n);
+  t.is(a.ip, '10.0.0.1');
+  t.is(a.tcp, 9001);
+  t.is(b.ip, '10.0.0.2');
+  t.is(b.tcp, undefined);
+  t.is(b.quic, 9002);
+  t.is(b.udp, 9000);
+  t.true(Enr.decode(b.text, c).verify());
+  t.deepEqual(b.nodeId, a.nodeId);
+  const err = t.throws(() => a.update(OTHER_KEY, { udp: 1 }), { instanceOf: Discv5Error });
+  t.is(err?.code, ErrorCode.INVALID_ARGUMENT);
+});
+
+bothBackends('a decoded record owns its bytes: changing the input afterwards changes nothing', (t, c) => {
+  const bytes = Uint8Array.from(Buffer.from(eip778.text.slice(4), 'base64url'));
+  const enr = Enr.decode(bytes, c);
+  bytes.fill(0);
+  t.is(enr.text, eip778.text);
+  t.true(enr.verify());
+});
+
+bothBackends('eth2, attnets and syncnets round-trip through hand-computed bytes', (t, c) => {
+  const enr = Enr.create(
+    KEY,
+    {
+      ip: '1.2.3.4',
+      udp: 9000,
+      eth2: { forkDigest: fromHex('b5303f2a'), nextForkVersion: fromHex('01000000'), nextForkEpoch: 74240n },
+      attnets: [0, 9, 63],
+      syncnets: [1, 3],
+      cgc: 128,
+      nfd: fromHex('01020304'),
+      eth: { forkHash: fromHex('23aa1351'), forkNext: 0n },
+    },
+    c,
+  );
+  // next_fork_epoch 74240 = 0x12200, little-endian over 8 bytes.
+  t.is(toHex(enr.get('eth2') as Uint8Array), 'b5303f2a010000000022010000000000');
+  // Bit i is bit i % 8 of byte i / 8: 0 -> 01, 9 -> byte 1 bit 1 = 02, 63 -> byte 7 bit 7 = 80.
+  t.is(toHex(enr.get('attnets') as Uint8Array), '0102000000000080');
+  t.is(toHex(enr.get('syncnets') as Uint8Array), '0a');
+  t.is(toHex(enr.getRaw('cgc') as Uint8Array), '8180');
+  t.is(toHex(enr.getRaw('eth') as Uint8Array), 'c7c68423aa135180');
+  const back = Enr.decode(enr.text, c);
+  t.deepEqual(back.eth2, {
+    forkDigest: fromHex('b5303f2a'),
+    nextForkVersion: fromHex('01000000'),
+    nextForkEpoch: 74240n,
+  });
+  t.deepEqual(back.attnets?.indices(), [0, 9, 63]);
+  t.deepEqual(back.syncnets?.indices(), [1, 3]);
+  t.is(back.cgc, 128);
+  t.deepEqual(back.nfd, fromHex('01020304'));
+  t.deepEqual(back.eth, { forkHash: fromHex('23aa1351'), forkNext: 0n });
+  t.is(Enr.create(KEY, { cgc: 0 }, c).get('cgc')?.length, 0, 'cgc 0 is the empty string');
+});
+
+bothBackends('malformed typed entries are refused when read, with ENR_VALUE', (t, c) => {
+  const enr = Enr.create(
+    KEY,
+    { other: { eth2: fromHex('0102'), syncnets: fromHex('10'), attnets: new Uint8Array(9), cgc: fromHex('0001') } },
+    c,
+  );
+  for (const read of [() => enr.eth2, () => enr.syncnets, () => enr.attnets, () => enr.cgc]) {
+    const err = t.throws(read, { instanceOf: Discv5Error });
+    t.is(err?.code, ErrorCode.ENR_VALUE);
+  }
+});
+
+bothBackends('endpoints: a port without the 6 suffix applies to both families', (t, c) => {
+  const both = Enr.create(KEY, { ip: '1.2.3.4', ip6: '2001:db8::1', udp: 9000, tcp: 13000 }, c);
+  t.deepEqual(both.endpoint4(), { ip: '1.2.3.4', port: 9000 });
+  t.deepEqual(both.endpoint6(), { ip: '2001:db8::1', port: 9000 });
+  t.deepEqual(both.endpoint6('tcp'), { ip: '2001:db8::1', port: 13000 });
+  const own6 = both.update(KEY, { udp6: 9090 });
+  t.deepEqual(own6.endpoint6(), { ip: '2001:db8::1', port: 9090 });
+  t.deepEqual(own6.endpoint4(), { ip: '1.2.3.4', port: 9000 });
+  t.is(Enr.create(KEY, { udp: 1 }, c).endpoint4(), undefined);
+  t.deepEqual(
+    multiaddrsOf(both.update(KEY, { quic: 9001 })).map((m) => m.multiaddr),
+    [
+      '/ip4/1.2.3.4/udp/9000',
+      '/ip4/1.2.3.4/tcp/13000',
+      '/ip4/1.2.3.4/udp/9001/quic-v1',
+      '/ip6/2001:db8::1/udp/9000',
+      '/ip6/2001:db8::1/tcp/13000',
+      '/ip6/2001:db8::1/udp/9001/quic-v1',
+    ],
+  );
+});
+
+bothBackends('values that cannot go in a record are refused at creation', (t, c) => {
+  const cases: [string, () => unknown, string][] = [
+    ['short ip', () => Enr.create(KEY, { ip: '1.2.3' }, c), ErrorCode.ENR_VALUE],
+    ['ipv6 as ip', () => Enr.create(KEY, { ip: '::1' }, c), ErrorCode.ENR_VALUE],
+    ['port over 65535', () => Enr.create(KEY, { udp: 65536 }, c), ErrorCode.ENR_VALUE],
+    ['fractional port', () => Enr.create(KEY, { tcp: 1.5 }, c), ErrorCode.ENR_VALUE],
+    ['subnet 64', () => Enr.create(KEY, { attnets: [64] }, c), ErrorCode.ENR_VALUE],
+    ['id through other', () => Enr.create(KEY, { other: { id: new Uint8Array(1) } }, c), ErrorCode.ENR_VALUE],
+    ['negative seq', () => Enr.create(KEY, {}, c, -1n), ErrorCode.ENR_VALUE],
+    ['over 300 bytes', () => Enr.create(KEY, { other: { zz: new Uint8Array(200) } }, c), ErrorCode.ENR_TOO_LARGE],
+    ['bad private key', () => Enr.create(new Uint8Array(32), {}, c), ErrorCode.INVALID_PRIVATE_KEY],
+  ];
+  for (const [name, make, code] of cases) {
+    const err = t.throws(make, { instanceOf: Discv5Error }, name);
+    t.is(err?.code, code, name);
+  }
+  // The largest legal record is fine: 300 bytes exactly.
+  const max = Enr.create(KEY, { ip: '127.0.0.1', udp: 30303, other: { zz: new Uint8Array(160).fill(0x61) } }, c);
+  t.is(max.encoded.length, 300);
+});
+
+bothBackends('unknown keys keep their raw bytes, list values included', (t, c) => {
+  const enr = Enr.decode(eip778.text, c);
+  t.is(enr.get('nope'), undefined);
+  t.false(enr.has('nope'));
+  const withList = Enr.create(KEY, { eth: { forkHash: fromHex('01020304'), forkNext: 5n } }, c);
+  t.is(toHex(withList.get('eth') as Uint8Array), toHex(withList.getRaw('eth') as Uint8Array));
+  t.is(toHex(enr.getRaw('udp') as Uint8Array), '82765f');
+  t.is(toHex(enr.get('udp') as Uint8Array), '765f');
+});
+
+bothBackends(
+  'EnrDecoder: a batch is checked in one go, bad records come back as errors, repeats hit the cache',
+  (t, c) => {
+    const good = [Enr.create(KEY, { udp: 1 }, c), Enr.create(OTHER_KEY, { udp: 2 }, c)];
+    const forged = Uint8Array.from(good[0]?.encoded as Uint8Array);
+    forged[forged.length - 1] = 3; // udp 1 -> 3 without signing again
+    const decoder = new EnrDecoder(c, { cacheSize: 2 });
+    const first = decoder.decodeBatch([good[0]?.encoded as Uint8Array, forged, 'enr:!!', good[1]?.text as string]);
+    t.true(first[0] instanceof Enr);
+    t.is((first[1] as Discv5Error).code, ErrorCode.ENR_VERIFY);
+    t.is((first[2] as Discv5Error).code, ErrorCode.ENR_BASE64);
+    t.is((first[3] as Enr).udp, 2);
+    t.is(decoder.cacheHits, 0);
+    const second = decoder.decodeBatch([good[1]?.encoded as Uint8Array, forged]);
+    t.is(second[0], first[3], 'the same verified record, from the cache');
+    t.is((second[1] as Discv5Error).code, ErrorCode.ENR_VERIFY, 'a failed record is never cached');
+    t.is(decoder.cacheHits, 1);
+    decoder.decode(Enr.create(KEY, { udp: 3 }, c).text);
+    t.is(decoder.cacheSize, 2, 'bounded');
+  },
+);
+
+bothBackends('Bitvector rejects bits beyond its size and wrong lengths', (t) => {
+  t.throws(() => new Bitvector(Uint8Array.of(0x10), 4), { instanceOf: Discv5Error });
+  t.throws(() => new Bitvector(new Uint8Array(7), 64), { instanceOf: Discv5Error });
+  t.deepEqual(Bitvector.fromIndices([3], 4).bytes, Uint8Array.of(8));
+});
