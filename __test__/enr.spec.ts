@@ -119,7 +119,7 @@ bothBackends('endpoints: a port without the 6 suffix applies to both families', 
 });
 
 bothBackends('values that cannot go in a record are refused at creation', (t, c) => {
-  const cases: [string, () => unknown, string][] = [
+  const cases: [string, () => unknown, ErrorCode][] = [
     ['short ip', () => Enr.create(KEY, { ip: '1.2.3' }, c), ErrorCode.ENR_VALUE],
     ['ipv6 as ip', () => Enr.create(KEY, { ip: '::1' }, c), ErrorCode.ENR_VALUE],
     ['port over 65535', () => Enr.create(KEY, { udp: 65536 }, c), ErrorCode.ENR_VALUE],
