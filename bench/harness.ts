@@ -100,3 +100,33 @@ export function replaceSection(file: string, name: string, body: string): void {
   if (i < 0 || j < i) return;
   writeFileSync(file, `${text.slice(0, i + start.length)}\n${body}\n${text.slice(j)}`);
 }
+
+/** A markdown table: one column of ops/s per contender, then one column per ratio [a, b] = a / b. */
+export function markdownTable(
+  results: CaseResult[],
+  contenders: string[],
+  ratios: [string, string][],
+  unit = 'ops/s',
+): string {
+  const head = ['operation', ...contenders.map((c) => `${c} ${unit}`), ...ratios.map(([a, b]) => `${a} / ${b}`)];
+  const lines = [
+    `| ${head.join(' | ')} |`,
+    `| --- | ${head
+      .slice(1)
+      .map(() => '---:')
+      .join(' | ')} |`,
+  ];
+  for (const r of results) {
+    const cells = contenders.map((c) => {
+      const v = r.opsPerSec.get(c);
+      return v === undefined ? '' : formatOps(v);
+    });
+    const ratioCells = ratios.map(([a, b]) => {
+      const x = r.opsPerSec.get(a);
+      const y = r.opsPerSec.get(b);
+      return x === undefined || y === undefined ? '' : `${(x / y).toFixed(1)}x`;
+    });
+    lines.push(`| ${[r.name, ...cells, ...ratioCells].join(' | ')} |`);
+  }
+  return lines.join('\n');
+}

@@ -3,7 +3,7 @@
 
 use crate::error::CryptoError;
 use crate::keccak::keccak256;
-use crate::secp256k1::{parse_public_key, sign_digest, verify_digest_with_key};
+use crate::secp256k1::{node_id_of_key, parse_public_key, sign_digest, verify_digest_with_key};
 
 pub fn sign_v4(private_key: &[u8], content: &[u8]) -> Result<[u8; 64], CryptoError> {
     sign_digest(private_key, &keccak256(content))
@@ -19,9 +19,14 @@ pub fn verify_v4(public_key: &[u8], content: &[u8], signature: &[u8]) -> bool {
     }
 }
 
-/// Verifies n records at once (a NODES response carries up to 16).
+/// Bytes per record in `verify_v4_batch`'s output: a flag, then the node id.
+pub const BATCH_ENTRY_SIZE: usize = 33;
+
+/// Verifies n records at once (a NODES response carries up to 16), parsing each key once for
+/// both the signature check and the node id.
 /// `public_keys` is n × 33, `signatures` n × 64, and record i's content is
-/// `contents[offsets[i]..offsets[i + 1]]`. Returns one byte per record: 1 valid, 0 not.
+/// `contents[offsets[i]..offsets[i + 1]]`. Returns n × 33 bytes: for each record, 1 and its
+/// node id if the signature verifies, else 33 zero bytes.
 pub fn verify_v4_batch(
     public_keys: &[u8],
     signatures: &[u8],
@@ -35,18 +40,21 @@ pub fn verify_v4_batch(
     if signatures.len() != n * 64 {
         return Err(CryptoError::InvalidLength("signatures"));
     }
-    let mut out = Vec::with_capacity(n);
+    let mut out = vec![0u8; n * BATCH_ENTRY_SIZE];
     for i in 0..n {
         let (start, end) = (offsets[i] as usize, offsets[i + 1] as usize);
         if start > end || end > contents.len() {
             return Err(CryptoError::InvalidLength("content offsets"));
         }
-        let ok = verify_v4(
-            &public_keys[i * 33..(i + 1) * 33],
-            &contents[start..end],
-            &signatures[i * 64..(i + 1) * 64],
-        );
-        out.push(ok as u8);
+        let Some(pk) = parse_public_key(&public_keys[i * 33..(i + 1) * 33]) else {
+            continue;
+        };
+        let digest = keccak256(&contents[start..end]);
+        if verify_digest_with_key(&pk, &digest, &signatures[i * 64..(i + 1) * 64]) {
+            let entry = &mut out[i * BATCH_ENTRY_SIZE..(i + 1) * BATCH_ENTRY_SIZE];
+            entry[0] = 1;
+            entry[1..].copy_from_slice(&node_id_of_key(&pk));
+        }
     }
     Ok(out)
 }
@@ -82,9 +90,14 @@ mod tests {
             crate::testutil::negate_s(&unhex(SIG)),
         ]
         .concat();
-        assert_eq!(
-            verify_v4_batch(&pubs, &sigs, &contents, &offsets).unwrap(),
-            vec![1, 0, 0]
+        let out = verify_v4_batch(&pubs, &sigs, &contents, &offsets).unwrap();
+        let id = crate::secp256k1::node_id(&unhex(PUB)).unwrap();
+        assert_eq!(out.len(), 3 * BATCH_ENTRY_SIZE);
+        assert_eq!(out[0], 1);
+        assert_eq!(&out[1..33], &id);
+        assert!(
+            out[33..].iter().all(|&b| b == 0),
+            "failed records are all zeros"
         );
         assert!(verify_v4_batch(&pubs[..32], &sigs, &contents, &offsets).is_err());
         assert!(verify_v4_batch(&pubs, &sigs, &contents, &[0, n, 2 * n, 9999]).is_err());

@@ -310,7 +310,7 @@ pub fn enr_verify(public_key: &[u8], content: &[u8], signature: &[u8]) -> bool {
 }
 
 /// Checks n record signatures in one call: keys n × 33, signatures n × 64, record i's content
-/// at contents[offsets[i]..offsets[i+1]]. One byte per record: 1 valid, 0 invalid.
+/// at contents[offsets[i]..offsets[i+1]]. 33 bytes per record: 1 ‖ node id if valid, else zeros.
 #[napi]
 pub fn enr_verify_batch<'e>(
     env: &'e Env,

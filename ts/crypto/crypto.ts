@@ -8,6 +8,7 @@ import { Discv5Error, ErrorCode } from '../util/errors.js';
 import {
   AES_KEY_SIZE,
   COMPRESSED_PUBLIC_KEY_SIZE,
+  ENR_BATCH_ENTRY_SIZE,
   HEADER_START,
   MASKING_IV_SIZE,
   MAX_PACKET_SIZE,
@@ -308,8 +309,11 @@ export class Crypto {
     return this.#impl.enrVerify(publicKey, content, signature);
   }
 
-  /** Verifies many records in one call into the backend (a NODES response carries up to 16). */
-  enrVerifyBatch(items: readonly EnrSignatureItem[]): boolean[] {
+  /**
+   * Verifies many records in one call into the backend (a NODES response carries up to 16):
+   * for each, its node id if the signature verifies, else null. Each key is parsed only once.
+   */
+  enrVerifyBatch(items: readonly EnrSignatureItem[]): (Uint8Array | null)[] {
     const n = items.length;
     if (n === 0) return [];
     const publicKeys = new Uint8Array(n * COMPRESSED_PUBLIC_KEY_SIZE);
@@ -334,7 +338,12 @@ export class Crypto {
     const contents = new Uint8Array(total);
     for (let i = 0; i < n; i++) contents.set((items[i] as EnrSignatureItem).content, offsets[i]);
     const result = this.#impl.enrVerifyBatch(publicKeys, signatures, contents, offsets);
-    return Array.from(result, (ok) => ok === 1);
+    const out = new Array<Uint8Array | null>(n);
+    for (let i = 0; i < n; i++) {
+      const at = i * ENR_BATCH_ENTRY_SIZE;
+      out[i] = result[at] === 1 ? result.slice(at + 1, at + ENR_BATCH_ENTRY_SIZE) : null;
+    }
+    return out;
   }
 
   /** Log-distance from `target` to each id of a packed list (n × 32 bytes). */

@@ -8,6 +8,7 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { concatBytes } from '../util/bytes.js';
 import {
+  ENR_BATCH_ENTRY_SIZE,
   HEADER_START,
   MASKING_IV_SIZE,
   MAX_PACKET_SIZE,
@@ -206,14 +207,17 @@ export const jsBackend: BackendImpl = {
   enrVerify,
   enrVerifyBatch(publicKeys, signatures, contents, offsets) {
     const n = offsets.length - 1;
-    const out = new Uint8Array(n);
+    const out = new Uint8Array(n * ENR_BATCH_ENTRY_SIZE);
     for (let i = 0; i < n; i++) {
-      const ok = enrVerify(
-        publicKeys.subarray(i * 33, i * 33 + 33),
-        contents.subarray(offsets[i], offsets[i + 1]),
-        signatures.subarray(i * 64, i * 64 + 64),
-      );
-      out[i] = ok ? 1 : 0;
+      // Decompressed once, for the signature check and the node id both.
+      const point = parsePoint(publicKeys.subarray(i * 33, i * 33 + 33));
+      if (point === null) continue;
+      const uncompressed = point.toBytes(false);
+      const content = contents.subarray(offsets[i], offsets[i + 1]);
+      if (verifyDigest(uncompressed, keccak_256(content), signatures.subarray(i * 64, i * 64 + 64))) {
+        out[i * ENR_BATCH_ENTRY_SIZE] = 1;
+        out.set(keccak_256(uncompressed.subarray(1)), i * ENR_BATCH_ENTRY_SIZE + 1);
+      }
     }
     return out;
   },

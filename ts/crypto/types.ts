@@ -81,7 +81,10 @@ export interface BackendImpl {
   aesGcmDecrypt(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, ad: Uint8Array): Uint8Array | null;
   enrSign(privateKey: Uint8Array, content: Uint8Array): Uint8Array;
   enrVerify(publicKey: Uint8Array, content: Uint8Array, signature: Uint8Array): boolean;
-  /** One byte per record, 1 valid / 0 invalid; record i's content is contents[offsets[i]..offsets[i+1]]. */
+  /**
+   * 33 bytes per record: 1 ‖ node id if its signature verifies, else 33 zeros. Record i's content is
+   * contents[offsets[i]..offsets[i+1]]. Each key is parsed once for both results.
+   */
   enrVerifyBatch(
     publicKeys: Uint8Array,
     signatures: Uint8Array,

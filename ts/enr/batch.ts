@@ -70,15 +70,16 @@ export class EnrDecoder {
       }
     }
     if (pending.length === 0) return out;
-    const valid = this.#crypto.enrVerifyBatch(
+    const nodeIds = this.#crypto.enrVerifyBatch(
       pending.map(({ parts }) => ({ publicKey: parts.publicKey, content: parts.content, signature: parts.signature })),
     );
     pending.forEach(({ index, parts, key }, j) => {
-      if (!valid[j]) {
+      const nodeId = nodeIds[j];
+      if (nodeId === null || nodeId === undefined) {
         out[index] = new Discv5Error(ErrorCode.ENR_VERIFY, 'record signature does not verify');
         return;
       }
-      const enr = Enr.fromParts(parts, this.#crypto, 'verified');
+      const enr = Enr.fromParts(parts, this.#crypto, { nodeId });
       this.#verified.set(key, enr);
       out[index] = enr;
     });

@@ -63,9 +63,14 @@ export class Enr {
     return Enr.fromParts(parseRecord(bytes), crypto, options.verify ?? true);
   }
 
-  /** @internal A record from parts already parsed (and owned); verified now, or marked with a known result. */
-  static fromParts(parts: EnrParts, crypto: Crypto, verify: boolean | 'verified'): Enr {
-    const enr = new Enr(parts, crypto, verify === 'verified' ? true : undefined);
+  /**
+   * @internal A record from parts already parsed (and owned): verified now (`true`), left for later
+   * (`false`), or known valid with its node id (from a batch check).
+   */
+  static fromParts(parts: EnrParts, crypto: Crypto, verify: boolean | { nodeId: Uint8Array }): Enr {
+    const known = typeof verify === 'object';
+    const enr = new Enr(parts, crypto, known ? true : undefined);
+    if (known) enr.#nodeId = verify.nodeId;
     if (verify === true && !enr.verify()) {
       throw new Discv5Error(ErrorCode.ENR_VERIFY, 'record signature does not verify');
     }
@@ -94,10 +99,14 @@ export class Enr {
     return new Enr(signRecord(this.#crypto, privateKey, this.seq + 1n, raw), this.#crypto, true);
   }
 
-  /** Whether the signature verifies; computed once. */
+  /** Whether the signature verifies; computed once (with the node id, in the same backend call). */
   verify(): boolean {
     if (this.#verified === undefined) {
-      this.#verified = this.#crypto.enrVerify(this.publicKey, this.content, this.signature);
+      const [id] = this.#crypto.enrVerifyBatch([
+        { publicKey: this.publicKey, content: this.content, signature: this.signature },
+      ]);
+      this.#verified = id !== null && id !== undefined;
+      if (this.#verified) this.#nodeId ??= id as Uint8Array;
     }
     return this.#verified;
   }
@@ -110,11 +119,6 @@ export class Enr {
       this.#nodeId = id;
     }
     return this.#nodeId;
-  }
-
-  /** @internal For batch decoding, which computes node ids alongside signatures. */
-  setNodeId(id: Uint8Array): void {
-    this.#nodeId ??= id;
   }
 
   get nodeIdHex(): string {
