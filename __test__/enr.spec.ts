@@ -1,5 +1,6 @@
 /** ENR behaviour on both backends: the EIP-778 vector, creation and updates, typed entries, limits. */
 import { Bitvector, Discv5Error, Enr, EnrDecoder, ErrorCode, multiaddrsOf } from '../ts/index.js';
+import { type RlpItem, encode as rlpEncode } from '../ts/rlp/rlp.js';
 import { fromHex, toHex } from '../ts/util/bytes.js';
 import { bothBackends } from './helpers/backends.js';
 import { vectors } from './helpers/vectors.js';
@@ -175,4 +176,62 @@ bothBackends('Bitvector rejects bits beyond its size and wrong lengths', (t) => 
   t.throws(() => new Bitvector(Uint8Array.of(0x10), 4), { instanceOf: Discv5Error });
   t.throws(() => new Bitvector(new Uint8Array(7), 64), { instanceOf: Discv5Error });
   t.deepEqual(Bitvector.fromIndices([3], 4).bytes, Uint8Array.of(8));
+});
+
+/** A record with exactly these items after the signature, signed correctly, so only the defect differs. */
+function signedRecord(c: Parameters<typeof Enr.decode>[1], items: RlpItem[]): Uint8Array {
+  const content = rlpEncode(items);
+  return rlpEncode([c.enrSign(KEY, content), ...items]);
+}
+
+bothBackends('correctly signed records that break EIP-778 rules are refused with their own codes', (t, c) => {
+  const ascii = (s: string) => new TextEncoder().encode(s);
+  const pub = c.publicKeyFromPrivate(KEY);
+  const one = Uint8Array.of(1);
+  const cases: [string, RlpItem[], ErrorCode][] = [
+    ['key of 32 bytes', [one, ascii('id'), ascii('v4'), ascii('secp256k1'), pub.subarray(1)], ErrorCode.ENR_PUBLIC_KEY],
+    [
+      'uncompressed key',
+      [one, ascii('id'), ascii('v4'), ascii('secp256k1'), c.decompressPublicKey(pub) as Uint8Array],
+      ErrorCode.ENR_PUBLIC_KEY,
+    ],
+    ['no key', [one, ascii('id'), ascii('v4')], ErrorCode.ENR_PUBLIC_KEY],
+    ['scheme v5', [one, ascii('id'), ascii('v5'), ascii('secp256k1'), pub], ErrorCode.ENR_ID],
+    ['id as a list', [one, ascii('id'), [ascii('v4')], ascii('secp256k1'), pub], ErrorCode.ENR_ID],
+    [
+      'ip6 of 15 bytes',
+      [one, ascii('id'), ascii('v4'), ascii('ip6'), new Uint8Array(15), ascii('secp256k1'), pub],
+      ErrorCode.ENR_IP,
+    ],
+    [
+      'udp6 of 3 bytes',
+      [one, ascii('id'), ascii('v4'), ascii('secp256k1'), pub, ascii('udp6'), Uint8Array.of(1, 0, 0)],
+      ErrorCode.ENR_PORT,
+    ],
+    [
+      'quic as a list',
+      [one, ascii('id'), ascii('v4'), ascii('quic'), [one], ascii('secp256k1'), pub],
+      ErrorCode.ENR_PORT,
+    ],
+    [
+      'seq of 9 bytes',
+      [new Uint8Array(9).fill(1), ascii('id'), ascii('v4'), ascii('secp256k1'), pub],
+      ErrorCode.ENR_SEQ,
+    ],
+    [
+      'a key without a value',
+      [one, ascii('id'), ascii('v4'), ascii('secp256k1'), pub, ascii('udp')],
+      ErrorCode.ENR_RLP,
+    ],
+    ['a list as a key', [one, [ascii('id')], ascii('v4'), ascii('secp256k1'), pub], ErrorCode.ENR_RLP],
+  ];
+  for (const [name, items, code] of cases) {
+    const err = t.throws(() => Enr.decode(signedRecord(c, items), c), { instanceOf: Discv5Error }, name);
+    t.is(err?.code, code, name);
+  }
+  // The same construction with nothing wrong is accepted: the defects above are what is refused.
+  const fine = Enr.decode(signedRecord(c, [one, ascii('id'), ascii('v4'), ascii('secp256k1'), pub]), c);
+  t.deepEqual(fine.publicKey, pub);
+  const sigList = rlpEncode([[new Uint8Array(64)], one, ascii('id'), ascii('v4'), ascii('secp256k1'), pub]);
+  t.is(t.throws(() => Enr.decode(sigList, c), { instanceOf: Discv5Error })?.code, ErrorCode.ENR_RLP);
 });
