@@ -13,7 +13,11 @@ export interface WithCrypto {
 
 export function bindApi(createCrypto: (options?: BackendOptions) => Crypto) {
   let fallback: Crypto | undefined;
-  const cryptoOf = (options: WithCrypto) => options.crypto ?? (fallback ??= createCrypto());
+  const cryptoOf = (options: WithCrypto): Crypto => {
+    if (options.crypto !== undefined) return options.crypto;
+    fallback ??= createCrypto();
+    return fallback;
+  };
   return {
     /** Decodes and verifies a record from its `enr:` text or RLP bytes. */
     decodeEnr(input: Uint8Array | string, options: DecodeOptions & WithCrypto = {}): Enr {
