@@ -44,6 +44,22 @@ export const ErrorCode = {
   ENR_PORT: 'ERR_ENR_PORT',
   /** A typed entry (eth2, attnets, syncnets, cgc, nfd, eth) is present but malformed, or a value to set is invalid. */
   ENR_VALUE: 'ERR_ENR_VALUE',
+
+  // Requests to other nodes.
+  /** No response within the timeout, after every retry. */
+  REQUEST_TIMEOUT: 'ERR_REQUEST_TIMEOUT',
+  /** The caller's AbortSignal fired. */
+  ABORTED: 'ERR_ABORTED',
+  /** The node was stopped while the request was under way. */
+  STOPPED: 'ERR_STOPPED',
+  /** The handshake with the peer could not be completed (e.g. its record's key is not a valid point). */
+  HANDSHAKE_FAILED: 'ERR_HANDSHAKE_FAILED',
+  /** Too many requests under way at once (see config.maxActiveRequests). */
+  TOO_MANY_REQUESTS: 'ERR_TOO_MANY_REQUESTS',
+  /** The record has no usable UDP endpoint to send to. */
+  NO_ENDPOINT: 'ERR_NO_ENDPOINT',
+  /** The node is not started (or already stopped). */
+  NOT_STARTED: 'ERR_NOT_STARTED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -1,0 +1,160 @@
+/**
+ * Message plaintexts: message-type (1 byte) ‖ rlp([request-id, ...]). Decoding is strict about
+ * what matters (request ids of at most 8 bytes, minimal integers, field shapes) and ignores extra
+ * trailing list elements, so that later protocol versions can add fields.
+ */
+import {
+  decodeSmallUint,
+  decodeUint,
+  encodeUint,
+  type RlpItem,
+  decode as rlpDecode,
+  encode as rlpEncode,
+} from '../rlp/rlp.js';
+import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../util/ip.js';
+import { MAX_REQUEST_ID_SIZE, type Message, type MessageDropReason, MessageType } from './types.js';
+
+class FieldError extends Error {}
+
+function bytes(item: RlpItem | undefined): Uint8Array {
+  if (!(item instanceof Uint8Array)) throw new FieldError('expected bytes');
+  return item;
+}
+
+function uint(item: RlpItem | undefined, maxBytes: number): bigint {
+  const v = decodeUint(bytes(item), maxBytes);
+  if (v === null) throw new FieldError('expected a minimal integer');
+  return v;
+}
+
+function small(item: RlpItem | undefined, maxBytes: number): number {
+  const v = decodeSmallUint(bytes(item), maxBytes);
+  if (v === null) throw new FieldError('expected a minimal integer');
+  return v;
+}
+
+function ipText(raw: Uint8Array): string {
+  if (raw.length === 4) return formatIPv4(raw);
+  if (raw.length === 16) return formatIPv6(raw);
+  throw new FieldError('ip must be 4 or 16 bytes');
+}
+
+function ipBytes(ip: string): Uint8Array {
+  const b = parseIPv4(ip) ?? parseIPv6(ip);
+  if (b === null) throw new TypeError(`not an IP address: ${ip}`);
+  return b;
+}
+
+export function encodeMessage(m: Message): Uint8Array {
+  let body: RlpItem[];
+  switch (m.type) {
+    case MessageType.PING:
+      body = [m.requestId, encodeUint(m.enrSeq)];
+      break;
+    case MessageType.PONG:
+      body = [m.requestId, encodeUint(m.enrSeq), ipBytes(m.ip), encodeUint(m.port)];
+      break;
+    case MessageType.FINDNODE:
+      body = [m.requestId, m.distances.map((d) => encodeUint(d))];
+      break;
+    case MessageType.NODES: {
+      // Records are already RLP: spliced in as they are, not encoded again as strings.
+      const head = rlpEncode([m.requestId, encodeUint(m.total)]);
+      return spliceNodes(m.type, head, m.enrs);
+    }
+    case MessageType.TALKREQ:
+      body = [m.requestId, m.protocol, m.request];
+      break;
+    case MessageType.TALKRESP:
+      body = [m.requestId, m.response];
+      break;
+  }
+  const rlp = rlpEncode(body);
+  const out = new Uint8Array(1 + rlp.length);
+  out[0] = m.type;
+  out.set(rlp, 1);
+  return out;
+}
+
+/** type ‖ [request-id, total, [enr, ...]] where each enr is raw RLP (a list). */
+function spliceNodes(type: number, headList: Uint8Array, enrs: Uint8Array[]): Uint8Array {
+  // headList is rlp([id, total]); take its payload back out to build the outer list by hand.
+  const headPayloadStart = (headList[0] as number) <= 0xf7 ? 1 : 1 + ((headList[0] as number) - 0xf7);
+  const headPayload = headList.subarray(headPayloadStart);
+  const enrsLength = enrs.reduce((n, e) => n + e.length, 0);
+  const enrsHeader = listHeaderBytes(enrsLength);
+  const outerLength = headPayload.length + enrsHeader.length + enrsLength;
+  const outerHeader = listHeaderBytes(outerLength);
+  const out = new Uint8Array(1 + outerHeader.length + outerLength);
+  let at = 0;
+  out[at++] = type;
+  out.set(outerHeader, at);
+  at += outerHeader.length;
+  out.set(headPayload, at);
+  at += headPayload.length;
+  out.set(enrsHeader, at);
+  at += enrsHeader.length;
+  for (const e of enrs) {
+    out.set(e, at);
+    at += e.length;
+  }
+  return out;
+}
+
+function listHeaderBytes(length: number): Uint8Array {
+  if (length <= 55) return Uint8Array.of(0xc0 + length);
+  const len: number[] = [];
+  for (let v = length; v > 0; v = Math.floor(v / 256)) len.unshift(v % 256);
+  return Uint8Array.of(0xf7 + len.length, ...len);
+}
+
+/** Decodes a plaintext; a malformed one is a drop reason, never an exception. */
+export function decodeMessage(plaintext: Uint8Array): Message | MessageDropReason {
+  if (plaintext.length < 2) return 'bad-message-rlp';
+  const type = plaintext[0] as number;
+  if (type < MessageType.PING || type > MessageType.TALKRESP) return 'unknown-message-type';
+  let list: RlpItem;
+  try {
+    list = rlpDecode(plaintext.subarray(1));
+  } catch {
+    return 'bad-message-rlp';
+  }
+  if (!Array.isArray(list) || list.length < 1) return 'bad-message-rlp';
+  const requestId = list[0];
+  if (!(requestId instanceof Uint8Array) || requestId.length > MAX_REQUEST_ID_SIZE) return 'bad-request-id';
+  try {
+    switch (type) {
+      case MessageType.PING:
+        return { type, requestId, enrSeq: uint(list[1], 8) };
+      case MessageType.PONG: {
+        const port = small(list[3], 2);
+        return { type, requestId, enrSeq: uint(list[1], 8), ip: ipText(bytes(list[2])), port };
+      }
+      case MessageType.FINDNODE: {
+        const ds = list[1];
+        if (!Array.isArray(ds)) throw new FieldError('distances must be a list');
+        const distances = ds.map((d) => small(d, 2));
+        if (distances.some((d) => d > 256)) throw new FieldError('distance over 256');
+        return { type, requestId, distances };
+      }
+      case MessageType.NODES: {
+        const total = small(list[1], 4);
+        const rs = list[2];
+        if (!Array.isArray(rs)) throw new FieldError('records must be a list');
+        // Records come back as their own RLP, for the ENR decoder to check.
+        const enrs = rs.map((r) => {
+          if (!Array.isArray(r)) throw new FieldError('a record is a list');
+          return rlpEncode(r);
+        });
+        return { type, requestId, total, enrs };
+      }
+      case MessageType.TALKREQ:
+        return { type, requestId, protocol: bytes(list[1]), request: bytes(list[2]) };
+      default:
+        return { type: MessageType.TALKRESP, requestId, response: bytes(list[1]) };
+    }
+  } catch (err) {
+    if (err instanceof FieldError) return 'bad-message-field';
+    throw err;
+  }
+}

@@ -1,0 +1,53 @@
+/** What a node tells its users, and how it is created. */
+import type { Crypto } from '../crypto/crypto.js';
+import type { BackendChoice } from '../crypto/types.js';
+import type { Enr } from '../enr/enr.js';
+import type { NodeAddress } from '../session/types.js';
+import type { Transport } from '../transport/types.js';
+import type { Discv5Config } from './config.js';
+
+export interface BindAddress {
+  ip: string;
+  /** 0 picks a free port. */
+  port: number;
+}
+
+export interface Discv5Options {
+  /** The node's secp256k1 private key (32 bytes). */
+  privateKey: Uint8Array;
+  /** The node's record (text or Enr), signed by privateKey; made at start from the bound address if absent. */
+  enr?: Enr | string;
+  /** UDP addresses to bind (IPv4, IPv6, or both); ignored when a transport is given. */
+  bind?: { ip4?: BindAddress; ip6?: BindAddress };
+  /** A transport to use instead of UDP (for example a MemoryNetwork's, in tests and simulations). */
+  transport?: Transport;
+  /** The crypto to use; else one made for `backend`. */
+  crypto?: Crypto;
+  /** Crypto backend when no crypto is given: native, js or auto (default: DISCV5_BACKEND, else auto). */
+  backend?: BackendChoice;
+  config?: Partial<Discv5Config>;
+}
+
+/** A PING's answer. */
+export interface PongResult {
+  /** The peer's record sequence number. */
+  enrSeq: bigint;
+  /** How the peer sees us. */
+  ip: string;
+  port: number;
+}
+
+export type TalkHandler = (
+  request: Uint8Array,
+  from: NodeAddress,
+  enr: Enr | undefined,
+) => Uint8Array | Promise<Uint8Array>;
+
+export interface Discv5Events {
+  /** A handshake completed with a peer. */
+  sessionEstablished: (peer: NodeAddress, enr: Enr | undefined, inbound: boolean) => void;
+  /** A TALKREQ arrived (whether or not a handler answers it). */
+  talkRequest: (protocol: Uint8Array, request: Uint8Array, from: NodeAddress) => void;
+  /** A record was learned or updated (from a handshake, a NODES answer, or addEnr). */
+  discovered: (enr: Enr) => void;
+}

@@ -1,0 +1,35 @@
+/**
+ * One session's keys and nonce counter. Nonces are a 32-bit counter followed by 8 random bytes,
+ * so no (key, nonce) pair repeats under AES-GCM (spec §5); the counter starts at 1 (as geth does).
+ */
+import { randomFillSync } from 'node:crypto';
+import type { Enr } from '../enr/enr.js';
+import type { NodeAddress } from './types.js';
+
+export class Session {
+  readonly peer: NodeAddress;
+  readonly writeKey: Uint8Array;
+  readonly readKey: Uint8Array;
+  /** The keys this session replaced, still accepted for reading until `fallbackUntil` (see SessionLayer). */
+  fallbackReadKey: Uint8Array | undefined;
+  fallbackUntil = 0;
+  enr: Enr | undefined;
+  readonly expiresAt: number;
+  #counter = 0;
+
+  constructor(peer: NodeAddress, writeKey: Uint8Array, readKey: Uint8Array, enr: Enr | undefined, expiresAt: number) {
+    this.peer = peer;
+    this.writeKey = writeKey;
+    this.readKey = readKey;
+    this.enr = enr;
+    this.expiresAt = expiresAt;
+  }
+
+  nextNonce(): Uint8Array {
+    this.#counter = (this.#counter + 1) >>> 0;
+    const nonce = new Uint8Array(12);
+    new DataView(nonce.buffer).setUint32(0, this.#counter);
+    randomFillSync(nonce, 4, 8);
+    return nonce;
+  }
+}
