@@ -27,8 +27,9 @@ function staticHeader(flag: number, nonce: Uint8Array, authdataSize: number): Ui
   return h;
 }
 
-function maskingIv(): Uint8Array {
-  return randomFillSync(new Uint8Array(MASKING_IV_SIZE));
+/** A fresh random masking IV per packet; tests of the spec vectors pass their fixed one. */
+function maskingIv(given?: Uint8Array): Uint8Array {
+  return given ?? randomFillSync(new Uint8Array(MASKING_IV_SIZE));
 }
 
 /** An ordinary message packet sealed with the session's write key. */
@@ -39,10 +40,11 @@ export function encodeMessagePacket(
   nonce: Uint8Array,
   writeKey: Uint8Array,
   plaintext: Uint8Array,
+  iv?: Uint8Array,
 ): Uint8Array {
   const header = staticHeader(FLAG_MESSAGE, nonce, 32);
   header.set(srcId, STATIC_HEADER_SIZE);
-  return crypto.sealPacket(destId.subarray(0, 16), maskingIv(), header, writeKey, plaintext);
+  return crypto.sealPacket(destId.subarray(0, 16), maskingIv(iv), header, writeKey, plaintext);
 }
 
 /** A flag-0 packet with random bytes for a message: how contact starts without a session (§3.6). */
@@ -69,14 +71,15 @@ export function encodeWhoareyou(
   nonce: Uint8Array,
   idNonce: Uint8Array,
   enrSeq: bigint,
+  iv?: Uint8Array,
 ): { packet: Uint8Array; challengeData: Uint8Array } {
   const header = staticHeader(FLAG_WHOAREYOU, nonce, WHOAREYOU_AUTHDATA_SIZE);
   header.set(idNonce, STATIC_HEADER_SIZE);
   new DataView(header.buffer).setBigUint64(STATIC_HEADER_SIZE + 16, enrSeq);
-  const iv = maskingIv();
-  const packet = crypto.maskPacket(destId.subarray(0, 16), iv, header, new Uint8Array(0));
+  const ivBytes = maskingIv(iv);
+  const packet = crypto.maskPacket(destId.subarray(0, 16), ivBytes, header, new Uint8Array(0));
   const challengeData = new Uint8Array(MASKING_IV_SIZE + header.length);
-  challengeData.set(iv);
+  challengeData.set(ivBytes);
   challengeData.set(header, MASKING_IV_SIZE);
   return { packet, challengeData };
 }
@@ -92,6 +95,7 @@ export function encodeHandshakePacket(
   record: Uint8Array | null,
   writeKey: Uint8Array,
   plaintext: Uint8Array,
+  iv?: Uint8Array,
 ): Uint8Array {
   const recordSize = record?.length ?? 0;
   const authdataSize = HANDSHAKE_AUTHDATA_HEAD + idSignature.length + ephemeralPublicKey.length + recordSize;
@@ -104,5 +108,5 @@ export function encodeHandshakePacket(
   header.set(idSignature, at);
   header.set(ephemeralPublicKey, at + idSignature.length);
   if (record !== null) header.set(record, at + idSignature.length + ephemeralPublicKey.length);
-  return crypto.sealPacket(destId.subarray(0, 16), maskingIv(), header, writeKey, plaintext);
+  return crypto.sealPacket(destId.subarray(0, 16), maskingIv(iv), header, writeKey, plaintext);
 }
