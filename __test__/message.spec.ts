@@ -1,7 +1,7 @@
 /** Message codecs: round trips, request ids of 0..8 bytes echoed exactly, strict integers, bad shapes dropped. */
 import test from 'ava';
 import { decodeMessage, encodeMessage } from '../ts/message/codec.js';
-import { type Message, MessageType } from '../ts/message/types.js';
+import { type Message, type MessageDropReason, MessageType } from '../ts/message/types.js';
 import { encode as rlpEncode } from '../ts/rlp/rlp.js';
 import { concatBytes, fromHex, toHex } from '../ts/util/bytes.js';
 import { vectors } from './helpers/vectors.js';
@@ -49,7 +49,7 @@ test('request ids: up to 8 bytes, leading zeros kept; 9 bytes dropped', (t) => {
 test('malformed messages are drop reasons, never exceptions', (t) => {
   const m = (type: number, ...items: Parameters<typeof rlpEncode>[0][]) =>
     concatBytes(Uint8Array.of(type), rlpEncode(items));
-  const cases: [Uint8Array, string][] = [
+  const cases: [Uint8Array, MessageDropReason][] = [
     [Uint8Array.of(1), 'bad-message-rlp'],
     [Uint8Array.of(0, 0xc0), 'unknown-message-type'],
     [Uint8Array.of(7, 0xc1, 0x80), 'unknown-message-type'],

@@ -178,7 +178,7 @@ export class RequestManager {
       a.retriesLeft--;
       this.#d.counters.inc('request.retry');
       this.#arm(a);
-      this.#d.session.sendRequest(a.contact, a.plaintext);
+      this.#d.session.sendRequest(a.contact, a.plaintext, true);
       return;
     }
     this.#d.counters.inc('request.timeout');

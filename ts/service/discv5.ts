@@ -51,9 +51,11 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
   #state: 'new' | 'running' | 'stopped' = 'new';
 
   /** Builds a node (not yet started). Subclasses in each entry point supply the default crypto. */
-  static async create(options: Discv5Options): Promise<Discv5> {
-    const crypto = options.crypto ?? this.defaultCrypto(options.backend);
-    return new Discv5(options, crypto);
+  static async create<T extends Discv5>(this: { prototype: T }, options: Discv5Options): Promise<T> {
+    const cls = this as unknown as typeof Discv5;
+    const crypto = options.crypto ?? cls.defaultCrypto(options.backend);
+    const Ctor = this as unknown as new (o: Discv5Options, c: Crypto) => T;
+    return new Ctor(options, crypto);
   }
 
   /** The crypto of an entry point: `discv5-native` may load the addon, `discv5-native/js` never does. */

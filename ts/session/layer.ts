@@ -111,8 +111,11 @@ export class SessionLayer extends TypedEmitter<SessionEvents> {
     if (s !== undefined && (s.enr === undefined || s.enr.seq < enr.seq)) s.enr = enr;
   }
 
-  /** Sends a request, starting a handshake if there is no session. */
-  sendRequest(contact: NodeContact, plaintext: Uint8Array): void {
+  /**
+   * Sends a request, starting a handshake if there is no session. A `retry` is never queued behind
+   * a handshake under way (its first packets may be lost): it starts contact again.
+   */
+  sendRequest(contact: NodeContact, plaintext: Uint8Array, retry = false): void {
     const key = endpointKey(contact.nodeId, contact.socket);
     const session = this.#live(key);
     if (session !== undefined) {
@@ -127,7 +130,7 @@ export class SessionLayer extends TypedEmitter<SessionEvents> {
     }
     const now = this.#now();
     const pending = this.#handshaking.get(key);
-    if (pending !== undefined && now - pending.startedAt < this.#d.config.handshakeTimeoutMs) {
+    if (pending !== undefined && !retry && now - pending.startedAt < this.#d.config.handshakeTimeoutMs) {
       if (pending.queue.length >= this.#d.config.maxQueuedPerPeer) {
         this.#d.counters.inc('drop.queue-full');
         return;

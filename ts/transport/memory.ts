@@ -19,8 +19,12 @@ export interface MemoryNetworkOptions {
   mtu?: number;
 }
 
+/** Sees every datagram before it is routed; returning false drops it (targeted loss, capture, replay). */
+export type Interceptor = (data: Uint8Array, from: SocketAddress, to: SocketAddress) => boolean;
+
 export class MemoryNetwork {
   readonly #endpoints = new Map<string, MemoryTransport>();
+  #interceptor: Interceptor | undefined;
   readonly #options: Required<MemoryNetworkOptions>;
   #state: number;
   #nextPort = 10_000;
@@ -36,6 +40,11 @@ export class MemoryNetwork {
   /** Changes loss and latency for what is sent from now on. */
   configure(options: Partial<Pick<MemoryNetworkOptions, 'latencyMs' | 'jitterMs' | 'loss'>>): void {
     Object.assign(this.#options, options);
+  }
+
+  /** Installs (or removes) the function that sees every datagram first. */
+  intercept(interceptor: Interceptor | undefined): void {
+    this.#interceptor = interceptor;
   }
 
   /** A transport on this network; with no port given, the next free one. */
@@ -72,6 +81,10 @@ export class MemoryNetwork {
   route(data: Uint8Array, from: SocketAddress, to: SocketAddress): void {
     if (data.length > this.#options.mtu) {
       this.stats.oversized++;
+      return;
+    }
+    if (this.#interceptor !== undefined && !this.#interceptor(data, from, to)) {
+      this.stats.lost++;
       return;
     }
     if (this.#options.loss > 0 && this.#random() < this.#options.loss) {
