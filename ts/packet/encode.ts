@@ -53,12 +53,13 @@ export function encodeRandomPacket(
   destId: Uint8Array,
   srcId: Uint8Array,
   nonce: Uint8Array,
+  iv?: Uint8Array,
 ): Uint8Array {
   const header = staticHeader(FLAG_MESSAGE, nonce, 32);
   header.set(srcId, STATIC_HEADER_SIZE);
   return crypto.maskPacket(
     destId.subarray(0, 16),
-    maskingIv(),
+    maskingIv(iv),
     header,
     randomFillSync(new Uint8Array(RANDOM_MESSAGE_SIZE)),
   );
