@@ -53,6 +53,10 @@ test('a FINDNODE answer of 16 records comes in several NODES messages and arrive
   const wrong = await a.findNodes(b.localEnr, [255]);
   t.is(wrong.length, 0);
   t.is(a.metrics()['drop.nodes-wrong-distance'], 16);
+  // The same record sent twice (here: in two NODES messages) is kept once.
+  served = [...served.slice(0, 8), ...served.slice(0, 8)];
+  const twice = await a.findNodes(b.localEnr, [256]);
+  t.is(twice.length, 8);
 });
 
 test('packNodes: ~1,000 bytes of records per message, the same total in each, one empty message for nothing', (t) => {

@@ -4,6 +4,7 @@
  * 20 KiB loses packets past ~45 at once); the default here is 4 MiB each way.
  */
 import { createSocket, type Socket } from 'node:dgram';
+import { createLogger } from '../util/logger.js';
 import { socketAddress } from './address.js';
 import type { PacketHandler, SocketAddress, Transport } from './types.js';
 
@@ -19,6 +20,8 @@ export interface UdpTransportOptions {
 }
 
 export const DEFAULT_SOCKET_BUFFER = 4 * 1024 * 1024;
+
+const log = createLogger('discv5:transport');
 
 export class UdpTransport implements Transport {
   readonly #options: UdpTransportOptions;
@@ -91,6 +94,15 @@ export class UdpTransport implements Transport {
       const a = s.address();
       return socketAddress(a.address, a.port);
     });
+    // The kernel caps buffers at net.core.rmem_max / wmem_max (Linux reports twice what it grants).
+    const wanted = this.#options.receiveBufferSize ?? DEFAULT_SOCKET_BUFFER;
+    for (const b of this.bufferSizes()) {
+      if (b.receive < wanted) {
+        log.debug(
+          `IPv${b.family} receive buffer is ${b.receive} bytes, below the ${wanted} asked: raise net.core.rmem_max`,
+        );
+      }
+    }
   }
 
   send(data: Uint8Array, to: SocketAddress): void {
