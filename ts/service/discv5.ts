@@ -52,8 +52,11 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
 
   /** Builds a node (not yet started). Subclasses in each entry point supply the default crypto. */
   static async create<T extends Discv5>(this: { prototype: T }, options: Discv5Options): Promise<T> {
+    // `this` is the class create() was called on, so that subclasses build instances of themselves.
+    // biome-ignore lint/complexity/noThisInStatic: polymorphic construction is the point here
     const cls = this as unknown as typeof Discv5;
     const crypto = options.crypto ?? cls.defaultCrypto(options.backend);
+    // biome-ignore lint/complexity/noThisInStatic: as above
     const Ctor = this as unknown as new (o: Discv5Options, c: Crypto) => T;
     return new Ctor(options, crypto);
   }
