@@ -1,0 +1,7 @@
+/** Kademlia constants (spec §8, §11). */
+/** Entries per bucket. */
+export const K = 16;
+/** Buckets by log-distance 1..256. */
+export const BUCKET_COUNT = 256;
+/** Candidates kept per bucket for when a member fails (geth's maxReplacements). */
+export const MAX_REPLACEMENTS = 10;

@@ -1,0 +1,221 @@
+/**
+ * The routing table (spec §8): 256 buckets by log-distance from our id, k entries each, least
+ * recently seen first, with a replacement cache per bucket. A full bucket never evicts on its own:
+ * the caller pings the oldest entry (`pending`) and calls `failed()` only if it does not answer,
+ * which promotes the newest replacement. Batches (the k closest of the whole table) go through the
+ * backend in one call.
+ */
+import type { Crypto } from '../crypto/crypto.js';
+import type { Enr } from '../enr/enr.js';
+import { idKey } from '../session/keys.js';
+import { BUCKET_COUNT, K, MAX_REPLACEMENTS } from './constants.js';
+import { logDistance } from './distance.js';
+import type { InsertResult, TableEntry } from './types.js';
+
+interface Bucket {
+  /** Least recently seen first. */
+  entries: TableEntry[];
+  /** Newest last. */
+  replacements: TableEntry[];
+  /** When a lookup last refreshed this bucket. */
+  refreshedAt: number;
+}
+
+export interface TableOptions {
+  k?: number;
+  maxReplacements?: number;
+  now?: () => number;
+  /** A record may enter only if this allows it (eclipse defences and app filters). */
+  accept?: (enr: Enr) => boolean;
+}
+
+export class RoutingTable {
+  readonly localId: Uint8Array;
+  readonly k: number;
+  readonly #crypto: Crypto;
+  readonly #buckets: Bucket[];
+  readonly #maxReplacements: number;
+  readonly #now: () => number;
+  readonly #accept: (enr: Enr) => boolean;
+  readonly #index = new Map<string, { bucket: number; entry: TableEntry; replacement: boolean }>();
+
+  constructor(localId: Uint8Array, crypto: Crypto, options: TableOptions = {}) {
+    this.localId = localId;
+    this.#crypto = crypto;
+    this.k = options.k ?? K;
+    this.#maxReplacements = options.maxReplacements ?? MAX_REPLACEMENTS;
+    this.#now = options.now ?? Date.now;
+    this.#accept = options.accept ?? (() => true);
+    this.#buckets = Array.from({ length: BUCKET_COUNT }, () => ({ entries: [], replacements: [], refreshedAt: 0 }));
+  }
+
+  /** Entries in buckets (replacements not counted). */
+  get size(): number {
+    let n = 0;
+    for (const b of this.#buckets) n += b.entries.length;
+    return n;
+  }
+
+  /** Bucket index (0..255) of an id: log-distance − 1; -1 for our own id. */
+  bucketOf(nodeId: Uint8Array): number {
+    return logDistance(this.localId, nodeId) - 1;
+  }
+
+  get(nodeId: Uint8Array): TableEntry | undefined {
+    const at = this.#index.get(idKey(nodeId));
+    return at !== undefined && !at.replacement ? at.entry : undefined;
+  }
+
+  /** Inserts or refreshes a record (a newer seq replaces the stored record; liveness is kept). */
+  insert(enr: Enr, options: { live?: boolean; seen?: boolean } = {}): InsertResult {
+    const b = this.bucketOf(enr.nodeId);
+    if (b < 0 || !this.#accept(enr)) return { kind: 'ignored' };
+    const key = idKey(enr.nodeId);
+    const bucket = this.#buckets[b] as Bucket;
+    const now = this.#now();
+    const known = this.#index.get(key);
+    if (known !== undefined && !known.replacement) {
+      const { entry } = known;
+      if (enr.seq > entry.enr.seq) entry.enr = enr;
+      if (options.live) entry.live = true;
+      if (options.seen || options.live) {
+        entry.lastSeen = now;
+        this.#moveToBack(bucket.entries, entry);
+      }
+      return { kind: 'updated', entry };
+    }
+    const entry: TableEntry = { enr, live: options.live ?? false, lastSeen: now, addedAt: now };
+    if (known !== undefined) {
+      // A replacement seen again: keep the newer record, move it to the newest place.
+      this.#remove(bucket.replacements, known.entry);
+      if (known.entry.enr.seq > enr.seq) entry.enr = known.entry.enr;
+      entry.live ||= known.entry.live;
+    }
+    if (bucket.entries.length < this.k) {
+      bucket.entries.push(entry);
+      this.#index.set(key, { bucket: b, entry, replacement: false });
+      return { kind: 'added', entry };
+    }
+    bucket.replacements.push(entry);
+    this.#index.set(key, { bucket: b, entry, replacement: true });
+    if (bucket.replacements.length > this.#maxReplacements) {
+      const dropped = bucket.replacements.shift() as TableEntry;
+      this.#index.delete(idKey(dropped.enr.nodeId));
+    }
+    return { kind: 'pending', oldest: bucket.entries[0] as TableEntry };
+  }
+
+  /** The node answered a PING. */
+  markLive(nodeId: Uint8Array): TableEntry | undefined {
+    const entry = this.get(nodeId);
+    if (entry !== undefined) {
+      entry.live = true;
+      entry.lastSeen = this.#now();
+      this.#moveToBack((this.#buckets[this.bucketOf(nodeId)] as Bucket).entries, entry);
+    }
+    return entry;
+  }
+
+  /**
+   * The node did not answer a check: it leaves the bucket and the newest replacement takes its
+   * place. Returns what was removed and what came in.
+   */
+  failed(nodeId: Uint8Array): { removed: TableEntry | undefined; promoted: TableEntry | undefined } {
+    const removed = this.remove(nodeId);
+    if (removed === undefined) return { removed, promoted: undefined };
+    const bucket = this.#buckets[this.bucketOf(nodeId)] as Bucket;
+    const promoted = bucket.replacements.pop();
+    if (promoted !== undefined) {
+      promoted.lastSeen = this.#now();
+      bucket.entries.push(promoted);
+      this.#index.set(idKey(promoted.enr.nodeId), {
+        bucket: this.bucketOf(promoted.enr.nodeId),
+        entry: promoted,
+        replacement: false,
+      });
+    }
+    return { removed, promoted };
+  }
+
+  /** Takes a node out of its bucket (replacements included). */
+  remove(nodeId: Uint8Array): TableEntry | undefined {
+    const key = idKey(nodeId);
+    const at = this.#index.get(key);
+    if (at === undefined) return undefined;
+    const bucket = this.#buckets[at.bucket] as Bucket;
+    this.#remove(at.replacement ? bucket.replacements : bucket.entries, at.entry);
+    this.#index.delete(key);
+    return at.replacement ? undefined : at.entry;
+  }
+
+  /** Live records at log-distance `d` (1..256), most recently seen first. */
+  liveAt(d: number): Enr[] {
+    const bucket = this.#buckets[d - 1];
+    if (bucket === undefined) return [];
+    const out: Enr[] = [];
+    for (let i = bucket.entries.length - 1; i >= 0; i--) {
+      const e = bucket.entries[i] as TableEntry;
+      if (e.live) out.push(e.enr);
+    }
+    return out;
+  }
+
+  /** The `n` entries closest to `target`, closest first (one backend call for the whole table). */
+  closest(target: Uint8Array, n: number, filter: (e: TableEntry) => boolean = () => true): TableEntry[] {
+    const all = this.entries().filter(filter);
+    if (all.length === 0) return [];
+    const ids = new Uint8Array(all.length * 32);
+    all.forEach((e, i) => ids.set(e.enr.nodeId, i * 32));
+    return Array.from(this.#crypto.closest(target, ids, n), (i) => all[i] as TableEntry);
+  }
+
+  /** Every entry (not replacements), nearest buckets first. */
+  entries(): TableEntry[] {
+    return this.#buckets.flatMap((b) => b.entries);
+  }
+
+  /** A uniformly chosen entry matching `filter`, if any. */
+  randomEntry(random: () => number, filter: (e: TableEntry) => boolean = () => true): TableEntry | undefined {
+    const all = this.entries().filter(filter);
+    return all.length === 0 ? undefined : all[Math.floor(random() * all.length)];
+  }
+
+  /** Marks the bucket of `target` refreshed (a lookup went there). */
+  touchBucket(target: Uint8Array): void {
+    const b = this.bucketOf(target);
+    if (b >= 0) (this.#buckets[b] as Bucket).refreshedAt = this.#now();
+  }
+
+  /**
+   * The log-distance of the bucket refreshed longest ago, among the buckets that can hold
+   * anything (deep buckets are almost always empty: only the top ones plus the one past our
+   * deepest entry are considered).
+   */
+  stalestDistance(): number {
+    let deepest = BUCKET_COUNT - 1;
+    for (let i = 0; i < BUCKET_COUNT; i++) {
+      if ((this.#buckets[i] as Bucket).entries.length > 0) {
+        deepest = i;
+        break;
+      }
+    }
+    let best = BUCKET_COUNT - 1;
+    for (let i = Math.max(0, deepest - 1); i < BUCKET_COUNT; i++) {
+      if ((this.#buckets[i] as Bucket).refreshedAt < (this.#buckets[best] as Bucket).refreshedAt) best = i;
+    }
+    return best + 1;
+  }
+
+  #moveToBack(list: TableEntry[], entry: TableEntry): void {
+    const i = list.indexOf(entry);
+    if (i >= 0 && i !== list.length - 1) {
+      list.splice(i, 1);
+      list.push(entry);
+    }
+  }
+
+  #remove(list: TableEntry[], entry: TableEntry): void {
+    const i = list.indexOf(entry);
+    if (i >= 0) list.splice(i, 1);
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * An iterative lookup (spec §8): start from the closest known nodes, ask up to `alpha` at a time
+ * for the three distances around the target ([d, d+1, d-1] within 1..256), keep the k closest seen,
+ * and stop as soon as the k closest have all answered (or nothing is left to ask, or the time is
+ * up, or the signal fires). Candidates are ranked by XOR distance in one backend call per round.
+ */
+import type { Crypto } from '../crypto/crypto.js';
+import type { Enr } from '../enr/enr.js';
+import { logDistance } from '../kademlia/distance.js';
+import { idKey } from '../session/keys.js';
+
+export interface LookupOptions {
+  target: Uint8Array;
+  localId: Uint8Array;
+  /** Nodes to start from (the table's closest to the target). */
+  seeds: Enr[];
+  /** FINDNODE to one peer. */
+  query: (peer: Enr, distances: number[], signal: AbortSignal) => Promise<Enr[]>;
+  crypto: Crypto;
+  alpha: number;
+  k: number;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /** Sees every record the lookup learns (to feed the table, or a predicate search). */
+  onRecord?: (enr: Enr) => void;
+  /** Stops the lookup early when true (a predicate search that has what it needs). */
+  done?: () => boolean;
+}
+
+export interface LookupResult {
+  /** The k closest nodes that answered, closest first. */
+  closest: Enr[];
+  /** FINDNODE requests sent. */
+  queries: number;
+  /** Requests that failed (timeout or error). */
+  failures: number;
+  /** Why it stopped. */
+  stop: 'converged' | 'exhausted' | 'timeout' | 'aborted' | 'done';
+}
+
+/** The distances to ask a peer for: its own log-distance to the target and the two beside it. */
+export function lookupDistances(target: Uint8Array, peer: Uint8Array): number[] {
+  const d = logDistance(target, peer);
+  const out: number[] = [];
+  for (const x of [d, d + 1, d - 1]) if (x >= 1 && x <= 256 && !out.includes(x)) out.push(x);
+  return out.length > 0 ? out : [1];
+}
+
+type State = 'new' | 'asking' | 'answered' | 'failed';
+
+export async function lookup(o: LookupOptions): Promise<LookupResult> {
+  const candidates = new Map<string, { enr: Enr; state: State }>();
+  const selfKey = idKey(o.localId);
+  const add = (enr: Enr) => {
+    const key = idKey(enr.nodeId);
+    if (key === selfKey) return;
+    const known = candidates.get(key);
+    if (known === undefined) candidates.set(key, { enr, state: 'new' });
+    else if (enr.seq > known.enr.seq) known.enr = enr;
+  };
+  for (const s of o.seeds) add(s);
+
+  const controller = new AbortController();
+  const onAbort = () => controller.abort();
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, o.timeoutMs);
+
+  let queries = 0;
+  let failures = 0;
+  let inFlight = 0;
+  let wake: (() => void) | undefined;
+
+  /** Candidates that have not failed, closest first. */
+  const ranked = () => {
+    const list = [...candidates.values()].filter((c) => c.state !== 'failed');
+    if (list.length === 0) return list;
+    const ids = new Uint8Array(list.length * 32);
+    list.forEach((c, i) => ids.set(c.enr.nodeId, i * 32));
+    return Array.from(o.crypto.closest(o.target, ids, list.length), (i) => list[i] as (typeof list)[0]);
+  };
+
+  let stop: LookupResult['stop'] = 'exhausted';
+  try {
+    for (;;) {
+      if (controller.signal.aborted) {
+        stop = timedOut ? 'timeout' : 'aborted';
+        break;
+      }
+      if (o.done?.()) {
+        stop = 'done';
+        break;
+      }
+      const top = ranked().slice(0, o.k);
+      if (top.length > 0 && top.every((c) => c.state === 'answered')) {
+        stop = 'converged';
+        break;
+      }
+      const next = top.filter((c) => c.state === 'new');
+      while (inFlight < o.alpha && next.length > 0) {
+        const c = next.shift() as { enr: Enr; state: State };
+        c.state = 'asking';
+        inFlight++;
+        queries++;
+        o.query(c.enr, lookupDistances(o.target, c.enr.nodeId), controller.signal)
+          .then(
+            (records) => {
+              c.state = 'answered';
+              for (const r of records) {
+                o.onRecord?.(r);
+                add(r);
+              }
+            },
+            () => {
+              c.state = 'failed';
+              failures++;
+            },
+          )
+          .finally(() => {
+            inFlight--;
+            wake?.();
+          });
+      }
+      if (inFlight === 0) break; // nothing left to ask among the k closest
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        controller.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+      wake = undefined;
+    }
+  } finally {
+    clearTimeout(timer);
+    o.signal?.removeEventListener('abort', onAbort);
+    controller.abort(); // cancels whatever is still in flight
+  }
+  const closest = ranked()
+    .filter((c) => c.state === 'answered')
+    .slice(0, o.k)
+    .map((c) => c.enr);
+  return { closest, queries, failures, stop };
+}
