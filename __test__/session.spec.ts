@@ -78,7 +78,8 @@ test('a lost WHOAREYOU: the retry starts contact again and succeeds', async (t) 
 
 test('an expired session is renewed by a new handshake', async (t) => {
   const network = new MemoryNetwork();
-  const config = { sessionTtlMs: 1_000 };
+  // The inbound ping-back (maintenance) would race the expiry; this test is about expiry alone.
+  const config = { sessionTtlMs: 1_000, inboundPingDelayMs: 60_000 };
   const a = await startNode(t, { network }, { config });
   const b = await startNode(t, { network }, { config });
   await a.ping(b.localEnr);

@@ -21,10 +21,19 @@ export { Enr } from './enr/enr.js';
 export type { EnrMultiaddr } from './enr/multiaddr.js';
 export { multiaddrsOf, peerIdOf } from './enr/multiaddr.js';
 export type { Endpoint, EnrPair, Eth2Value, EthForkId } from './enr/types.js';
+export type { LookupResult } from './query/lookup.js';
 export type { RequestOptions } from './rpc/requests.js';
 export type { Discv5Config } from './service/config.js';
 export { DEFAULT_CONFIG } from './service/config.js';
-export type { BindAddress, Discv5Events, Discv5Options, PongResult, TalkHandler } from './service/types.js';
+export type { LookupCallOptions } from './service/discv5.js';
+export type {
+  BindAddress,
+  Discv5Events,
+  Discv5Options,
+  PongResult,
+  TableEntryInfo,
+  TalkHandler,
+} from './service/types.js';
 export type { NodeAddress } from './session/types.js';
 export type { MemoryNetworkOptions } from './transport/memory.js';
 export { MemoryNetwork, MemoryTransport } from './transport/memory.js';

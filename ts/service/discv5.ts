@@ -1,24 +1,22 @@
 /**
- * `Discv5`: a discovery node. It wires a transport, the session layer and the request manager
- * together, serves PING, FINDNODE and TALKREQ, and offers requests to other nodes. Policy lives in
- * the layers it wires; this class only connects them.
+ * `Discv5`: a discovery node. A facade that wires the parts together: a transport, the session
+ * layer, the request manager, the routing table, its maintenance, lookups and the request server.
+ * Policy lives in those modules; this class connects them and offers the public API.
  */
+import { randomFillSync } from 'node:crypto';
 import type { Crypto } from '../crypto/crypto.js';
 import type { BackendChoice } from '../crypto/types.js';
 import { EnrDecoder } from '../enr/batch.js';
 import { Enr } from '../enr/enr.js';
-import { encodeMessage } from '../message/codec.js';
-import {
-  type FindNodeMessage,
-  isRequest,
-  MessageType,
-  type PingMessage,
-  type TalkReqMessage,
-} from '../message/types.js';
+import { randomIdAtDistance } from '../kademlia/distance.js';
+import { RoutingTable } from '../kademlia/table.js';
+import type { TableEntry } from '../kademlia/types.js';
+import { isRequest, MessageType } from '../message/types.js';
+import { type LookupResult, lookup } from '../query/lookup.js';
 import { RequestManager, type RequestOptions } from '../rpc/requests.js';
 import { idKey } from '../session/keys.js';
 import { SessionLayer } from '../session/layer.js';
-import type { InboundMessage, NodeAddress, NodeContact } from '../session/types.js';
+import type { InboundMessage, NodeContact } from '../session/types.js';
 import { socketAddress } from '../transport/address.js';
 import type { SocketAddress, Transport } from '../transport/types.js';
 import { UdpTransport } from '../transport/udp.js';
@@ -28,12 +26,25 @@ import { Discv5Error, ErrorCode } from '../util/errors.js';
 import { LruMap } from '../util/lru.js';
 import { Counters } from '../util/metrics.js';
 import { type Discv5Config, resolveConfig } from './config.js';
-import { packNodes } from './nodes.js';
-import type { Discv5Events, Discv5Options, PongResult, TalkHandler } from './types.js';
+import { TableMaintenance } from './maintenance.js';
+import { MAX_TALK_PAYLOAD, RequestServer } from './serve.js';
+import type { Discv5Events, Discv5Options, PongResult, TableEntryInfo, TalkHandler } from './types.js';
 
-const latin1 = new TextDecoder('latin1');
-/** Plaintext room in one ordinary packet (1280 − 87), less TALKRESP's own framing. */
-const MAX_TALK_PAYLOAD = 1_150;
+export interface LookupCallOptions {
+  signal?: AbortSignal;
+  /** Overrides config.lookupTimeoutMs. */
+  timeoutMs?: number;
+}
+
+function info(e: TableEntry, table: RoutingTable): TableEntryInfo {
+  return {
+    nodeId: e.enr.nodeIdHex,
+    enr: e.enr,
+    live: e.live,
+    lastSeen: e.lastSeen,
+    distance: table.bucketOf(e.enr.nodeId) + 1 || 0,
+  };
+}
 
 export class Discv5 extends TypedEmitter<Discv5Events> {
   readonly crypto: Crypto;
@@ -44,9 +55,11 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
   readonly #counters = new Counters();
   readonly #decoder: EnrDecoder;
   readonly #known: LruMap<string, Enr>;
-  readonly #talkHandlers = new Map<string, TalkHandler>();
+  readonly #table: RoutingTable;
   readonly #session: SessionLayer;
   readonly #requests: RequestManager;
+  readonly #server: RequestServer;
+  readonly #maintenance: TableMaintenance;
   #localEnr: Enr | undefined;
   #state: 'new' | 'running' | 'stopped' = 'new';
 
@@ -75,7 +88,7 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
     this.config = Object.freeze(resolveConfig(options.config));
     this.#privateKey = Uint8Array.from(options.privateKey);
     this.nodeId = crypto.nodeIdFromPublicKey(crypto.publicKeyFromPrivate(this.#privateKey)) as Uint8Array;
-    this.#decoder = new EnrDecoder(crypto, { cacheSize: this.config.verifiedEnrCacheSize });
+    this.#decoder = new EnrDecoder(crypto, { cacheSize: Math.max(1, this.config.verifiedEnrCacheSize) });
     this.#known = new LruMap(Math.max(1, this.config.enrCacheSize));
     if (options.enr !== undefined) {
       const enr = typeof options.enr === 'string' ? Enr.decode(options.enr, crypto) : options.enr;
@@ -84,16 +97,10 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
       }
       this.#localEnr = enr;
     }
-    this.#transport =
-      options.transport ??
-      new UdpTransport({
-        ...(options.bind?.ip4 ? { ip4: options.bind.ip4 } : {}),
-        ...(options.bind?.ip6 ? { ip6: options.bind.ip6 } : {}),
-        ...(options.bind?.ip4 || options.bind?.ip6 ? {} : { ip4: { ip: '0.0.0.0', port: 0 } }),
-      });
-    this.#transport.onError((err) => {
-      this.#counters.inc('transport.error');
-      void err;
+    this.#transport = options.transport ?? new UdpTransport(bindOf(options));
+    this.#transport.onError(() => this.#counters.inc('transport.error'));
+    this.#table = new RoutingTable(this.nodeId, crypto, {
+      accept: (enr) => enr.endpoint4() !== undefined || enr.endpoint6() !== undefined,
     });
     this.#session = new SessionLayer({
       crypto,
@@ -101,7 +108,7 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
       privateKey: this.#privateKey,
       nodeId: this.nodeId,
       localEnr: () => this.localEnr,
-      findEnr: (id) => this.#known.get(idKey(id)),
+      findEnr: (id) => this.findEnr(id),
       decoder: this.#decoder,
       counters: this.#counters,
       config: this.config,
@@ -113,9 +120,41 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
       counters: this.#counters,
       config: this.config,
     });
+    this.#server = new RequestServer({
+      session: this.#session,
+      counters: this.#counters,
+      localEnr: () => this.localEnr,
+      nodesAt: (d) => this.nodesAtDistance(d),
+      maxNodes: this.config.maxNodesPerFindNode,
+      recordBytes: this.config.nodesMessageRecordBytes,
+      isRunning: () => this.isRunning,
+      onTalkRequest: (protocol, request, from) => this.emit('talkRequest', protocol, request, from),
+    });
+    this.#maintenance = new TableMaintenance({
+      table: this.#table,
+      counters: this.#counters,
+      config: this.config,
+      ping: async (enr) => (await this.ping(enr)).enrSeq,
+      requestEnr: (enr) => this.requestEnr(enr),
+      refresh: async (d) => {
+        await this.lookup(randomIdAtDistance(this.nodeId, d, (n) => randomFillSync(new Uint8Array(n))));
+      },
+      onLive: () => {},
+      onEvicted: (removed, promoted) => {
+        this.#counters.inc('table.evicted');
+        if (promoted !== undefined) this.#inserted(promoted, removed);
+      },
+      onUpdated: (enr) => this.#learn(enr, {}),
+      random: Math.random,
+    });
     this.#session.on('message', (m) => this.#onMessage(m));
+    this.#session.on('expired', (peer) => this.emit('sessionExpired', peer));
     this.#session.on('established', (peer, enr, inbound) => {
-      if (enr !== undefined) this.#learn(enr);
+      if (enr !== undefined) {
+        this.#learn(enr, { seen: true });
+        // A node that reached us is pinged soon, so that it can become live and be served.
+        if (inbound) this.#maintenance.inbound(enr);
+      }
       this.emit('sessionEstablished', peer, enr, inbound);
     });
   }
@@ -143,6 +182,7 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
       'state.sessions': this.#session.sessionCount,
       'state.activeRequests': this.#requests.activeCount,
       'state.knownEnrs': this.#known.size,
+      'state.tableSize': this.#table.size,
     };
   }
 
@@ -160,26 +200,43 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
       }
       this.#localEnr = Enr.create(this.#privateKey, entries, this.crypto);
     }
+    this.#maintenance.start();
+    if (this.#table.size > 0) this.#bootstrap();
   }
 
-  /** Stops: every request under way rejects with ERR_STOPPED, every socket and timer is released. */
+  /** Stops: every request under way rejects with ERR_STOPPED; every socket and timer is released. */
   async stop(): Promise<void> {
     if (this.#state === 'stopped') return;
     this.#state = 'stopped';
+    this.#maintenance.stop();
     this.#requests.stop();
     await this.#transport.stop();
   }
 
-  /** Remembers a record (for example a bootnode's) so sessions with it can be made. */
+  /** Adds a record (for example a bootnode's) to the routing table; it becomes live once it answers a PING. */
   addEnr(enr: Enr | string): Enr {
     const record = typeof enr === 'string' ? this.#decoder.decode(enr) : enr;
-    this.#learn(record);
+    const wasEmpty = this.#table.size === 0;
+    this.#learn(record, {});
+    if (wasEmpty && this.#table.size > 0 && this.isRunning) this.#bootstrap();
     return record;
   }
 
-  /** A record this node holds for a node id, if any. */
-  findEnr(nodeId: Uint8Array): Enr | undefined {
-    return this.#known.get(idKey(nodeId));
+  /** Takes a node out of the routing table. */
+  removeNode(nodeId: Uint8Array | string): boolean {
+    const id = typeof nodeId === 'string' ? Uint8Array.from(Buffer.from(nodeId, 'hex')) : nodeId;
+    return this.#table.remove(id) !== undefined;
+  }
+
+  /** The routing table's entries, with liveness and last-seen, nearest buckets first. */
+  table(): TableEntryInfo[] {
+    return this.#table.entries().map((e) => info(e, this.#table));
+  }
+
+  /** A record this node holds for a node id (table first, then other records seen), if any. */
+  findEnr(nodeId: Uint8Array | string): Enr | undefined {
+    const id = typeof nodeId === 'string' ? Uint8Array.from(Buffer.from(nodeId, 'hex')) : nodeId;
+    return this.#table.get(id)?.enr ?? this.#known.get(idKey(id));
   }
 
   async ping(enr: Enr | string, options?: RequestOptions): Promise<PongResult> {
@@ -187,7 +244,7 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
     return { enrSeq: pong.enrSeq, ip: pong.ip, port: pong.port };
   }
 
-  /** FINDNODE: the records a node holds at these log-distances from itself. No table side effects. */
+  /** FINDNODE: the records a node holds at these log-distances from itself. A raw query: no table side effects. */
   async findNodes(enr: Enr | string, distances: number[], options?: RequestOptions): Promise<Enr[]> {
     if (
       !Array.isArray(distances) ||
@@ -196,9 +253,7 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
     ) {
       throw new Discv5Error(ErrorCode.INVALID_ARGUMENT, 'distances must be integers in 0..256');
     }
-    const records = await this.#requests.findNode(this.#contact(enr), distances, options);
-    for (const r of records) this.#learn(r);
-    return records;
+    return this.#requests.findNode(this.#contact(enr), distances, options);
   }
 
   /** The node's current record, asked of the node itself (FINDNODE [0]). */
@@ -222,31 +277,116 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
         `protocol and payload must fit one packet (${MAX_TALK_PAYLOAD} bytes)`,
       );
     }
-    const resp = await this.#requests.talkReq(this.#contact(enr), proto, payload, options);
-    return resp.response;
+    return (await this.#requests.talkReq(this.#contact(enr), proto, payload, options)).response;
   }
 
   /** Answers TALKREQ for `protocol`; unknown protocols get an empty TALKRESP. */
   registerTalkHandler(protocol: Uint8Array | string, handler: TalkHandler): void {
-    const key = typeof protocol === 'string' ? protocol : latin1.decode(protocol);
-    this.#talkHandlers.set(key, handler);
+    this.#server.register(protocol, handler);
   }
 
   unregisterTalkHandler(protocol: Uint8Array | string): void {
-    this.#talkHandlers.delete(typeof protocol === 'string' ? protocol : latin1.decode(protocol));
+    this.#server.unregister(protocol);
   }
 
-  /** Records at `distance` for FINDNODE answers; the routing table provides them. */
-  protected nodesAtDistance(_distance: number): Enr[] {
-    return [];
+  /** An iterative lookup for `target`: the k closest nodes that answered, and how it went. */
+  async lookup(target: Uint8Array | string, options: LookupCallOptions = {}): Promise<LookupResult> {
+    const t = typeof target === 'string' ? Uint8Array.from(Buffer.from(target, 'hex')) : target;
+    if (t.length !== 32) throw new Discv5Error(ErrorCode.INVALID_LENGTH, 'a lookup target is a 32-byte node id');
+    if (!this.isRunning) throw new Discv5Error(ErrorCode.NOT_STARTED, 'start the node first');
+    this.#table.touchBucket(t);
+    this.#counters.inc('lookup.started');
+    const result = await lookup({
+      target: t,
+      localId: this.nodeId,
+      seeds: this.#table.closest(t, this.#table.k).map((e) => e.enr),
+      query: (peer, distances, signal) => this.#requests.findNode(this.#contact(peer), distances, { signal }),
+      crypto: this.crypto,
+      alpha: this.config.lookupParallelism,
+      k: this.#table.k,
+      timeoutMs: options.timeoutMs ?? this.config.lookupTimeoutMs,
+      ...(options.signal ? { signal: options.signal } : {}),
+      onRecord: (enr) => this.#learn(enr, {}),
+    });
+    this.#counters.inc('lookup.queries', result.queries);
+    return result;
   }
 
-  #learn(enr: Enr): void {
+  /** The k nodes closest to `target` (a node id) that the network knows, closest first. */
+  async findNode(target: Uint8Array | string, options?: LookupCallOptions): Promise<Enr[]> {
+    return (await this.lookup(target, options)).closest;
+  }
+
+  /** A lookup for a random id: fills the table, and returns what it found closest. */
+  async findRandomNode(options?: LookupCallOptions): Promise<Enr[]> {
+    return this.findNode(randomFillSync(new Uint8Array(32)), options);
+  }
+
+  /**
+   * Collects up to `count` records that satisfy `predicate` (for example a fork digest, or having a
+   * TCP port), running random lookups until enough are found or the time is up.
+   */
+  async findNodesMatching(
+    predicate: (enr: Enr) => boolean,
+    options: LookupCallOptions & { count: number },
+  ): Promise<Enr[]> {
+    const found = new Map<string, Enr>();
+    const consider = (e: Enr) => {
+      if (found.size < options.count && predicate(e)) found.set(idKey(e.nodeId), e);
+    };
+    for (const e of this.#table.entries()) consider(e.enr);
+    const deadline = Date.now() + (options.timeoutMs ?? this.config.lookupTimeoutMs);
+    while (found.size < options.count && Date.now() < deadline && !options.signal?.aborted) {
+      const result = await lookup({
+        target: randomFillSync(new Uint8Array(32)),
+        localId: this.nodeId,
+        seeds: this.#table.closest(randomFillSync(new Uint8Array(32)), this.#table.k).map((e) => e.enr),
+        query: (peer, distances, signal) => this.#requests.findNode(this.#contact(peer), distances, { signal }),
+        crypto: this.crypto,
+        alpha: this.config.lookupParallelism,
+        k: this.#table.k,
+        timeoutMs: Math.max(1, deadline - Date.now()),
+        ...(options.signal ? { signal: options.signal } : {}),
+        onRecord: (enr) => {
+          this.#learn(enr, {});
+          consider(enr);
+        },
+        done: () => found.size >= options.count,
+      });
+      if (result.queries === 0) break; // nobody to ask
+    }
+    return [...found.values()];
+  }
+
+  /** Records served for FINDNODE at log-distance `distance`: live table entries. */
+  protected nodesAtDistance(distance: number): Enr[] {
+    return this.#table.liveAt(distance);
+  }
+
+  #bootstrap(): void {
+    // Find our own neighbourhood first: it fills the buckets others will ask us about.
+    void this.lookup(this.nodeId).catch(() => {});
+  }
+
+  #learn(enr: Enr, options: { seen?: boolean; live?: boolean }): void {
     const key = idKey(enr.nodeId);
     const known = this.#known.peek(key);
-    if (known !== undefined && known.seq >= enr.seq) return;
-    this.#known.set(key, enr);
-    this.emit('discovered', enr);
+    if (known === undefined || known.seq < enr.seq) {
+      this.#known.set(key, enr);
+      this.emit('discovered', enr);
+    }
+    const result = this.#table.insert(enr, options);
+    if (result.kind === 'added') this.#inserted(result.entry, undefined);
+    else if (result.kind === 'pending') this.#maintenance.bucketFull(result.oldest);
+  }
+
+  #inserted(entry: TableEntry, replaced: TableEntry | undefined): void {
+    this.emit('enrAdded', entry.enr);
+    this.emit(
+      'nodeInserted',
+      info(entry, this.#table),
+      replaced === undefined ? undefined : info(replaced, this.#table),
+    );
   }
 
   #contact(input: Enr | string): NodeContact {
@@ -256,7 +396,6 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
     const ep = (families.has(4) ? enr.endpoint4() : undefined) ?? (families.has(6) ? enr.endpoint6() : undefined);
     if (ep === undefined)
       throw new Discv5Error(ErrorCode.NO_ENDPOINT, 'the record has no UDP endpoint this node can reach');
-    this.#learn(enr);
     return { nodeId: enr.nodeId, publicKey: enr.publicKey, socket: socketAddress(ep.ip, ep.port), enr };
   }
 
@@ -267,64 +406,20 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
     }
     switch (m.message.type) {
       case MessageType.PING:
-        this.#onPing(m.from, m.message);
+        this.#server.ping(m.from, m.message);
         break;
       case MessageType.FINDNODE:
-        this.#onFindNode(m.from, m.message);
+        this.#server.findNode(m.from, m.message);
         break;
       case MessageType.TALKREQ:
-        void this.#onTalkReq(m.from, m.message, m.enr);
+        void this.#server.talk(m.from, m.message, m.enr);
         break;
     }
   }
+}
 
-  #respond(to: NodeAddress, message: Parameters<typeof encodeMessage>[0]): void {
-    this.#counters.inc(`out.response.${message.type}`);
-    this.#session.sendResponse(to, encodeMessage(message));
-  }
-
-  #onPing(from: NodeAddress, ping: PingMessage): void {
-    this.#respond(from, {
-      type: MessageType.PONG,
-      requestId: ping.requestId,
-      enrSeq: this.localEnr.seq,
-      ip: from.socket.ip,
-      port: from.socket.port,
-    });
-  }
-
-  #onFindNode(from: NodeAddress, req: FindNodeMessage): void {
-    const records: Uint8Array[] = [];
-    const seen = new Set<number>();
-    for (const d of req.distances) {
-      if (seen.has(d) || records.length >= this.config.maxNodesPerFindNode) continue;
-      seen.add(d);
-      const found = d === 0 ? [this.localEnr] : this.nodesAtDistance(d);
-      for (const r of found) {
-        if (records.length >= this.config.maxNodesPerFindNode) break;
-        records.push(r.encoded);
-      }
-    }
-    for (const message of packNodes(req.requestId, records, this.config.nodesMessageRecordBytes))
-      this.#respond(from, message);
-  }
-
-  async #onTalkReq(from: NodeAddress, req: TalkReqMessage, enr: Enr | undefined): Promise<void> {
-    this.emit('talkRequest', req.protocol, req.request, from);
-    const handler = this.#talkHandlers.get(latin1.decode(req.protocol));
-    let response: Uint8Array = new Uint8Array(0);
-    if (handler !== undefined) {
-      try {
-        response = await handler(req.request, from, enr);
-      } catch {
-        this.#counters.inc('talk.handler-error');
-      }
-      if (!(response instanceof Uint8Array) || response.length > MAX_TALK_PAYLOAD) {
-        this.#counters.inc('talk.response-too-large');
-        response = new Uint8Array(0);
-      }
-    }
-    if (this.#state === 'running')
-      this.#respond(from, { type: MessageType.TALKRESP, requestId: req.requestId, response });
-  }
+function bindOf(options: Discv5Options) {
+  const { ip4, ip6 } = options.bind ?? {};
+  if (ip4 === undefined && ip6 === undefined) return { ip4: { ip: '0.0.0.0', port: 0 } };
+  return { ...(ip4 ? { ip4 } : {}), ...(ip6 ? { ip6 } : {}) };
 }

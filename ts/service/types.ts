@@ -43,6 +43,17 @@ export type TalkHandler = (
   enr: Enr | undefined,
 ) => Uint8Array | Promise<Uint8Array>;
 
+/** One routing-table entry, as `table()` reports it. */
+export interface TableEntryInfo {
+  nodeId: string;
+  enr: Enr;
+  /** Has answered one of our PINGs (only live entries are served to others). */
+  live: boolean;
+  lastSeen: number;
+  /** Log-distance from us (the bucket). */
+  distance: number;
+}
+
 export interface Discv5Events {
   /** A handshake completed with a peer. */
   sessionEstablished: (peer: NodeAddress, enr: Enr | undefined, inbound: boolean) => void;
@@ -50,4 +61,10 @@ export interface Discv5Events {
   talkRequest: (protocol: Uint8Array, request: Uint8Array, from: NodeAddress) => void;
   /** A record was learned or updated (from a handshake, a NODES answer, or addEnr). */
   discovered: (enr: Enr) => void;
+  /** A record entered the routing table. */
+  enrAdded: (enr: Enr) => void;
+  /** A node took a place in a bucket; `replaced` is the entry it took over from, if any. */
+  nodeInserted: (entry: TableEntryInfo, replaced: TableEntryInfo | undefined) => void;
+  /** A session reached its TTL. */
+  sessionExpired: (peer: NodeAddress) => void;
 }

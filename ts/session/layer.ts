@@ -178,6 +178,7 @@ export class SessionLayer extends TypedEmitter<SessionEvents> {
     if (s !== undefined && s.expiresAt <= this.#now()) {
       this.#sessions.delete(key);
       this.#d.counters.inc('session.expired');
+      this.emit('expired', s.peer);
       return undefined;
     }
     return s;

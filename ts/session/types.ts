@@ -28,6 +28,8 @@ export interface SessionEvents {
   message: (m: InboundMessage) => void;
   /** A handshake completed; `inbound` when the peer started it. */
   established: (peer: NodeAddress, enr: Enr | undefined, inbound: boolean) => void;
+  /** A session reached its TTL and was dropped (the next packet makes a new handshake). */
+  expired: (peer: NodeAddress) => void;
   /** A handshake could not be started or completed with this peer (the requests waiting on it are dropped). */
   handshakeFailed: (peer: NodeAddress, reason: string) => void;
 }
