@@ -1,8 +1,8 @@
 /**
  * An iterative lookup (spec §8): start from the closest known nodes, ask up to `alpha` at a time
  * for the three distances around the target ([d, d+1, d-1] within 1..256), keep the k closest seen,
- * and stop as soon as the k closest have all answered (or nothing is left to ask, or the time is
- * up, or the signal fires). Candidates are ranked by XOR distance in one backend call per round.
+ * and stop as soon as the k closest have all answered and no answer is still on its way (or nothing
+ * is left to ask, or the time is up, or the signal fires). Candidates are ranked by XOR distance in one backend call per round.
  */
 import type { Crypto } from '../crypto/crypto.js';
 import type { Enr } from '../enr/enr.js';
@@ -38,7 +38,7 @@ export interface LookupResult {
   stop: 'converged' | 'exhausted' | 'timeout' | 'aborted' | 'done';
 }
 
-/** The distances to ask a peer for: its own log-distance to the target and the two beside it. */
+/** The distances to ask a peer for: its own log-distance d to the target and the two beside it (as geth). */
 export function lookupDistances(target: Uint8Array, peer: Uint8Array): number[] {
   const d = logDistance(target, peer);
   const out: number[] = [];
@@ -95,7 +95,9 @@ export async function lookup(o: LookupOptions): Promise<LookupResult> {
         break;
       }
       const top = ranked().slice(0, o.k);
-      if (top.length > 0 && top.every((c) => c.state === 'answered')) {
+      // Converged once the k closest have all answered and no answer is still on its way: a late
+      // answer can bring a closer node, which then gets asked too.
+      if (top.length > 0 && top.every((c) => c.state === 'answered') && inFlight === 0) {
         stop = 'converged';
         break;
       }
@@ -125,9 +127,14 @@ export async function lookup(o: LookupOptions): Promise<LookupResult> {
           });
       }
       if (inFlight === 0) break; // nothing left to ask among the k closest
+      // Wait for a query to finish (or the lookup to end); the listener goes with the wait.
       await new Promise<void>((resolve) => {
-        wake = resolve;
-        controller.signal.addEventListener('abort', () => resolve(), { once: true });
+        const onEnd = () => resolve();
+        wake = () => {
+          controller.signal.removeEventListener('abort', onEnd);
+          resolve();
+        };
+        controller.signal.addEventListener('abort', onEnd, { once: true });
       });
       wake = undefined;
     }
