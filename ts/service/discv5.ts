@@ -239,8 +239,11 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
     return this.#table.get(id)?.enr ?? this.#known.get(idKey(id));
   }
 
+  /** PING: the peer's record seq and how it sees us. A table entry that answers becomes live. */
   async ping(enr: Enr | string, options?: RequestOptions): Promise<PongResult> {
-    const pong = await this.#requests.ping(this.#contact(enr), this.localEnr.seq, options);
+    const contact = this.#contact(enr);
+    const pong = await this.#requests.ping(contact, this.localEnr.seq, options);
+    this.#table.markLive(contact.nodeId);
     return { enrSeq: pong.enrSeq, ip: pong.ip, port: pong.port };
   }
 
