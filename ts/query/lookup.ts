@@ -1,8 +1,8 @@
 /**
  * An iterative lookup (spec §8): start from the closest known nodes, ask up to `alpha` at a time
  * for the three distances around the target ([d, d+1, d-1] within 1..256), keep the k closest seen,
- * and stop as soon as the k closest have all answered and no answer is still on its way (or nothing
- * is left to ask, or the time is up, or the signal fires). Candidates are ranked by XOR distance in one backend call per round.
+ * and stop as soon as the k closest have all answered (or nothing is left to ask, or the time is up,
+ * or the signal fires). Candidates are ranked by XOR distance in one backend call per round.
  */
 import type { Crypto } from '../crypto/crypto.js';
 import type { Enr } from '../enr/enr.js';
@@ -95,9 +95,10 @@ export async function lookup(o: LookupOptions): Promise<LookupResult> {
         break;
       }
       const top = ranked().slice(0, o.k);
-      // Converged once the k closest have all answered and no answer is still on its way: a late
-      // answer can bring a closer node, which then gets asked too.
-      if (top.length > 0 && top.every((c) => c.state === 'answered') && inFlight === 0) {
+      // Converged once the k closest have all answered (spec §8). Answers still on their way come
+      // from nodes outside the k closest; waiting for them measured no better results and costs up to
+      // a timeout whenever one of them is dead.
+      if (top.length > 0 && top.every((c) => c.state === 'answered')) {
         stop = 'converged';
         break;
       }

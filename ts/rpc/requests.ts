@@ -23,7 +23,11 @@ import type { SessionLayer } from '../session/layer.js';
 import type { InboundMessage, NodeContact } from '../session/types.js';
 import { concatBytes } from '../util/bytes.js';
 import { Discv5Error, ErrorCode } from '../util/errors.js';
+import { createLogger } from '../util/logger.js';
 import type { Counters } from '../util/metrics.js';
+
+const log = createLogger('discv5:rpc');
+
 import type { RequestConfig } from './config.js';
 
 export interface RequestOptions {
@@ -182,6 +186,12 @@ export class RequestManager {
       return;
     }
     this.#d.counters.inc('request.timeout');
+    if (log.enabled) {
+      const peer = Buffer.from(a.contact.nodeId.subarray(0, 4)).toString('hex');
+      log.debug(
+        `timeout: type ${a.request.type} to ${peer} at ${a.contact.socket.ip}:${a.contact.socket.port}, session ${this.#d.session.hasSession(a.contact)}`,
+      );
+    }
     // Records already gathered from some NODES messages are still an answer.
     if (a.nodes !== undefined && a.nodes.received > 0) this.#finish(a, [...a.nodes.records.values()]);
     else this.#finish(a, new Discv5Error(ErrorCode.REQUEST_TIMEOUT, 'no response'));

@@ -303,7 +303,7 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
       target: t,
       localId: this.nodeId,
       seeds: this.#table.closest(t, this.#table.k).map((e) => e.enr),
-      query: (peer, distances, signal) => this.#requests.findNode(this.#contact(peer), distances, { signal }),
+      query: (peer, distances, signal) => this.#lookupQuery(peer, distances, signal),
       crypto: this.crypto,
       alpha: this.config.lookupParallelism,
       k: this.#table.k,
@@ -344,7 +344,7 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
         target: randomFillSync(new Uint8Array(32)),
         localId: this.nodeId,
         seeds: this.#table.closest(randomFillSync(new Uint8Array(32)), this.#table.k).map((e) => e.enr),
-        query: (peer, distances, signal) => this.#requests.findNode(this.#contact(peer), distances, { signal }),
+        query: (peer, distances, signal) => this.#lookupQuery(peer, distances, signal),
         crypto: this.crypto,
         alpha: this.config.lookupParallelism,
         k: this.#table.k,
@@ -364,6 +364,11 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
   /** Records served for FINDNODE at log-distance `distance`: live table entries. */
   protected nodesAtDistance(distance: number): Enr[] {
     return this.#table.liveAt(distance);
+  }
+
+  /** A lookup's FINDNODE: no retry (a node that does not answer once is not worth waiting on twice). */
+  #lookupQuery(peer: Enr, distances: number[], signal: AbortSignal): Promise<Enr[]> {
+    return this.#requests.findNode(this.#contact(peer), distances, { signal, retries: 0 });
   }
 
   #bootstrap(): void {

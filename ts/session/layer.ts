@@ -23,8 +23,12 @@ import type { HandshakePacket, MessagePacket, WhoareyouPacket } from '../packet/
 import type { SocketAddress, Transport } from '../transport/types.js';
 import { bytesEqual } from '../util/bytes.js';
 import { TypedEmitter } from '../util/emitter.js';
+import { createLogger } from '../util/logger.js';
 import { LruMap } from '../util/lru.js';
 import type { Counters } from '../util/metrics.js';
+
+const log = createLogger('discv5:session');
+
 import type { SessionConfig } from './config.js';
 import { bytesKey, endpointKey } from './keys.js';
 import { Session } from './session.js';
@@ -131,6 +135,7 @@ export class SessionLayer extends TypedEmitter<SessionEvents> {
     const now = this.#now();
     const pending = this.#handshaking.get(key);
     if (pending !== undefined && !retry && now - pending.startedAt < this.#d.config.handshakeTimeoutMs) {
+      if (log.enabled) log.debug(`queued behind the handshake with ${bytesKey(contact.nodeId.subarray(0, 2))}`);
       if (pending.queue.length >= this.#d.config.maxQueuedPerPeer) {
         this.#d.counters.inc('drop.queue-full');
         return;

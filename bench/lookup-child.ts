@@ -1,0 +1,91 @@
+/**
+ * One measured node in its own process (so its CPU is its own): joins the network through the
+ * bootnode, warms up with a self-lookup, then runs lookups for random ids. Prints one JSON line:
+ * per-lookup latency (ms), CPU (ms) over the measured phase, and the results found.
+ * Usage: node --import tsx bench/lookup-child.ts <native|js|rival> <bootnode enr> <lookups>
+ */
+import { randomFillSync } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { Discv5 as RivalDiscv5 } from '@chainsafe/discv5';
+import { ENR, SignableENR } from '@chainsafe/enr';
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import { multiaddr } from '@multiformats/multiaddr';
+import { createCrypto, Discv5 } from '../ts/index.js';
+
+const [kind, bootText, countText] = process.argv.slice(2) as [string, string, string];
+const count = Number(countText);
+
+async function freePort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+  const { port } = s.address();
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+interface Measured {
+  nodeId: string;
+  lookup(target: Uint8Array): Promise<number>;
+  stop(): Promise<void>;
+  /** Our node's counters (request timeouts and the like); empty for the rival. */
+  metrics(): Record<string, number>;
+}
+
+async function ours(backend: 'native' | 'js'): Promise<Measured> {
+  const crypto = createCrypto({ backend });
+  const node = await Discv5.create({
+    privateKey: crypto.generatePrivateKey(),
+    crypto,
+    bind: { ip4: { ip: '127.0.0.1', port: 0 } },
+    config: { refreshIntervalMs: 0 },
+  });
+  await node.start();
+  node.addEnr(bootText);
+  return {
+    nodeId: node.localEnr.nodeIdHex,
+    lookup: async (t) => (await node.findNode(t)).length,
+    stop: () => node.stop(),
+    metrics: () => node.metrics(),
+  };
+}
+
+async function rival(): Promise<Measured> {
+  const privateKey = (await generateKeyPair('secp256k1')) as unknown as Parameters<
+    typeof SignableENR.createFromPrivateKey
+  >[0];
+  const port = await freePort();
+  const enr = SignableENR.createFromPrivateKey(privateKey);
+  enr.ip = '127.0.0.1';
+  enr.udp = port;
+  const node = RivalDiscv5.create({ enr, privateKey, bindAddrs: { ip4: multiaddr(`/ip4/127.0.0.1/udp/${port}`) } });
+  await node.start();
+  node.addEnr(ENR.decodeTxt(bootText));
+  return {
+    nodeId: enr.nodeId,
+    lookup: async (t) => (await node.findNode(Buffer.from(t).toString('hex'))).length,
+    stop: () => node.stop(),
+    metrics: () => ({}),
+  };
+}
+
+const node = kind === 'rival' ? await rival() : await ours(kind as 'native' | 'js');
+// Warm-up: find our own neighbourhood (fills the table, makes the sessions), as a joining node does.
+await node.lookup(randomFillSync(new Uint8Array(32)));
+await node.lookup(randomFillSync(new Uint8Array(32)));
+process.stdout.write('ready\n');
+await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()));
+
+const latencies: number[] = [];
+const found: number[] = [];
+const cpu0 = process.cpuUsage();
+for (let i = 0; i < count; i++) {
+  const started = performance.now();
+  found.push(await node.lookup(randomFillSync(new Uint8Array(32))));
+  latencies.push(performance.now() - started);
+}
+const cpu = process.cpuUsage(cpu0);
+process.stdout.write(
+  `${JSON.stringify({ nodeId: node.nodeId, latencies, found, cpuMs: (cpu.user + cpu.system) / 1000, metrics: node.metrics() })}\n`,
+);
+await node.stop();
+process.exit(0);
