@@ -1,0 +1,68 @@
+/** The node's API beyond single requests: events, the predicate search, aborting lookups, the table. */
+import test from 'ava';
+import { type Discv5, Enr, MemoryNetwork, type TableEntryInfo } from '../ts/index.js';
+import { logDistance } from '../ts/kademlia/distance.js';
+import { envCrypto, startNode, waitFor } from './helpers/nodes.js';
+
+test('a full bucket checks its oldest entry; a silent one is replaced: nodeInserted names what it replaced', async (t) => {
+  const network = new MemoryNetwork();
+  const node = await startNode(
+    t,
+    { network },
+    { config: { requestTimeoutMs: 100, requestRetries: 0, revalidateNewIntervalMs: 0 } },
+  );
+  // 16 records at distance 256 whose endpoints nobody serves: they will not answer.
+  const dead: Enr[] = [];
+  while (dead.length < 16) {
+    const e = Enr.create(envCrypto.generatePrivateKey(), { ip: '127.0.0.1', udp: 1 + dead.length }, envCrypto);
+    if (logDistance(node.nodeId, e.nodeId) === 256) dead.push(e);
+  }
+  for (const e of dead) node.addEnr(e);
+  t.is(node.table().length, 16);
+  let live: Discv5 | undefined;
+  while (live === undefined) {
+    const n = await startNode(t, { network });
+    if (logDistance(node.nodeId, n.nodeId) === 256) live = n;
+  }
+  const inserted: [TableEntryInfo, TableEntryInfo | undefined][] = [];
+  node.on('nodeInserted', (entry, replaced) => inserted.push([entry, replaced]));
+  node.addEnr(live.localEnr); // bucket full: waits as a replacement while the oldest is pinged
+  await waitFor(() => inserted.length > 0, 5_000, 'the replacement');
+  const [entry, replaced] = inserted[0] as [TableEntryInfo, TableEntryInfo | undefined];
+  t.is(entry.nodeId, live.localEnr.nodeIdHex);
+  t.is(replaced?.nodeId, dead[0]?.nodeIdHex, 'the oldest entry, which did not answer');
+  t.is(node.table().length, 16);
+  t.true(node.removeNode(live.localEnr.nodeIdHex));
+  t.is(node.table().length, 15);
+});
+
+test('sessionExpired and sessionEstablished are emitted', async (t) => {
+  const network = new MemoryNetwork();
+  const a = await startNode(t, { network }, { config: { sessionTtlMs: 200, inboundPingDelayMs: 60_000 } });
+  const b = await startNode(t, { network });
+  const events: string[] = [];
+  a.on('sessionEstablished', (_p, _e, inbound) => events.push(inbound ? 'in' : 'out'));
+  a.on('sessionExpired', () => events.push('expired'));
+  await a.ping(b.localEnr);
+  await new Promise((r) => setTimeout(r, 250));
+  await a.ping(b.localEnr);
+  t.deepEqual(events, ['out', 'expired', 'out']);
+});
+
+test('findNodesMatching collects records that pass a test; lookups stop on abort', async (t) => {
+  const network = new MemoryNetwork();
+  const nodes: Discv5[] = [];
+  for (let i = 0; i < 12; i++) nodes.push(await startNode(t, { network }));
+  const [asker, ...rest] = nodes as [Discv5, ...Discv5[]];
+  for (const n of rest) n.addEnr(asker.localEnr);
+  await Promise.all(rest.map((n) => n.findNode(n.nodeId)));
+  const odd = new Set(rest.filter((n) => (n.nodeId[0] as number) % 2 === 1).map((n) => n.localEnr.nodeIdHex));
+  const found = await asker.findNodesMatching((e) => (e.nodeId[0] as number) % 2 === 1, { count: 3, timeoutMs: 5_000 });
+  t.true(found.length >= Math.min(3, odd.size));
+  t.true(found.every((e) => odd.has(e.nodeIdHex)));
+  const controller = new AbortController();
+  controller.abort();
+  const aborted = await asker.lookup(asker.nodeId, { signal: controller.signal });
+  t.is(aborted.stop, 'aborted');
+  t.is(aborted.queries, 0);
+});
