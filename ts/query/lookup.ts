@@ -62,7 +62,9 @@ export async function lookup(o: LookupOptions): Promise<LookupResult> {
 
   const controller = new AbortController();
   const onAbort = () => controller.abort();
-  o.signal?.addEventListener('abort', onAbort, { once: true });
+  // A signal that fired before the lookup began fires no event: check it as well as listen.
+  if (o.signal?.aborted) controller.abort();
+  else o.signal?.addEventListener('abort', onAbort, { once: true });
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
