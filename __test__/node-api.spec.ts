@@ -38,13 +38,13 @@ test('a full bucket checks its oldest entry; a silent one is replaced: nodeInser
 
 test('sessionExpired and sessionEstablished are emitted', async (t) => {
   const network = new MemoryNetwork();
-  const a = await startNode(t, { network }, { config: { sessionTtlMs: 200, inboundPingDelayMs: 60_000 } });
+  const a = await startNode(t, { network }, { config: { sessionTtlMs: 1_000, inboundPingDelayMs: 60_000 } });
   const b = await startNode(t, { network });
   const events: string[] = [];
   a.on('sessionEstablished', (_p, _e, inbound) => events.push(inbound ? 'in' : 'out'));
   a.on('sessionExpired', () => events.push('expired'));
   await a.ping(b.localEnr);
-  await new Promise((r) => setTimeout(r, 250));
+  await new Promise((r) => setTimeout(r, 1_100));
   await a.ping(b.localEnr);
   t.deepEqual(events, ['out', 'expired', 'out']);
 });
