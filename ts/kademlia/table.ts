@@ -8,6 +8,7 @@
 import type { Crypto } from '../crypto/crypto.js';
 import type { Enr } from '../enr/enr.js';
 import { idKey } from '../session/keys.js';
+import { concatBytes } from '../util/bytes.js';
 import { BUCKET_COUNT, K, MAX_REPLACEMENTS } from './constants.js';
 import { logDistance } from './distance.js';
 import type { InsertResult, TableEntry } from './types.js';
@@ -164,8 +165,7 @@ export class RoutingTable {
   closest(target: Uint8Array, n: number, filter: (e: TableEntry) => boolean = () => true): TableEntry[] {
     const all = this.entries().filter(filter);
     if (all.length === 0) return [];
-    const ids = new Uint8Array(all.length * 32);
-    all.forEach((e, i) => ids.set(e.enr.nodeId, i * 32));
+    const ids = concatBytes(...all.map((e) => e.enr.nodeId));
     return Array.from(this.#crypto.closest(target, ids, n), (i) => all[i] as TableEntry);
   }
 

@@ -8,6 +8,7 @@ import type { Crypto } from '../crypto/crypto.js';
 import type { Enr } from '../enr/enr.js';
 import { logDistance } from '../kademlia/distance.js';
 import { idKey } from '../session/keys.js';
+import { concatBytes } from '../util/bytes.js';
 
 export interface LookupOptions {
   target: Uint8Array;
@@ -80,8 +81,7 @@ export async function lookup(o: LookupOptions): Promise<LookupResult> {
   const ranked = () => {
     const list = [...candidates.values()].filter((c) => c.state !== 'failed');
     if (list.length === 0) return list;
-    const ids = new Uint8Array(list.length * 32);
-    list.forEach((c, i) => ids.set(c.enr.nodeId, i * 32));
+    const ids = concatBytes(...list.map((c) => c.enr.nodeId));
     return Array.from(o.crypto.closest(o.target, ids, list.length), (i) => list[i] as (typeof list)[0]);
   };
 
