@@ -39,7 +39,8 @@ test('a full bucket checks its oldest entry; a silent one is replaced: nodeInser
 test('sessionExpired and sessionEstablished are emitted', async (t) => {
   const network = new MemoryNetwork();
   const a = await startNode(t, { network }, { config: { sessionTtlMs: 1_000, inboundPingDelayMs: 60_000 } });
-  const b = await startNode(t, { network });
+  // b's own upkeep (pinging a back, checking new entries) would re-handshake first; keep it out.
+  const b = await startNode(t, { network }, { config: { inboundPingDelayMs: 60_000, revalidateNewIntervalMs: 0 } });
   const events: string[] = [];
   a.on('sessionEstablished', (_p, _e, inbound) => events.push(inbound ? 'in' : 'out'));
   a.on('sessionExpired', () => events.push('expired'));
