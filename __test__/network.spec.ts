@@ -2,7 +2,8 @@
  * The promise of a discovery network: every node can be found, and lookups find the true k closest
  * quickly. 200 nodes on the in-memory network and 30 over UDP loopback, all bootstrapped from one
  * node. These run on the native backend in both suite runs (200 js nodes would take minutes);
- * the js backend's network behaviour is covered by the session specs.
+ * the js backend's network behaviour is covered by the session specs. They run one at a time:
+ * two 200-node networks at once would only measure the machine.
  */
 import { randomFillSync } from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
@@ -15,11 +16,23 @@ function xorKey(id: Uint8Array, target: Uint8Array): string {
 
 async function converges(t: ExecutionContext, nodes: Discv5[]) {
   const [first] = nodes as [Discv5];
+  // A lookup that misses (a query timed out under load; lookup queries are not retried, as geth's
+  // are not) is repeated once, as a client would. Misses must stay rare, and none may remain.
+  let repeats = 0;
+  let lookups = 0;
+  const finds = async (asker: Discv5, target: Discv5) => {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      lookups++;
+      const found = await asker.findNode(target.nodeId);
+      if (found.some((e) => e.nodeIdHex === target.localEnr.nodeIdHex)) return true;
+      repeats++;
+    }
+    return false;
+  };
   // A lookup for every node's id, from one node, finds that node.
   const missed: string[] = [];
   await inWaves(nodes.slice(1), 10, async (n) => {
-    const found = await first.findNode(n.nodeId);
-    if (!found.some((e) => e.nodeIdHex === n.localEnr.nodeIdHex)) missed.push(n.localEnr.nodeIdHex);
+    if (!(await finds(first, n))) missed.push(n.localEnr.nodeIdHex);
   });
   t.deepEqual(missed, [], 'every node found by a lookup for its id');
 
@@ -28,12 +41,12 @@ async function converges(t: ExecutionContext, nodes: Discv5[]) {
   await inWaves(nodes, 20, async (n, i) => {
     for (let j = 1; j <= 10; j++) {
       const other = nodes[(i + j * 7 + 1) % nodes.length] as Discv5;
-      if (other === n) continue;
-      const found = await n.findNode(other.nodeId);
-      if (!found.some((e) => e.nodeIdHex === other.localEnr.nodeIdHex)) failures++;
+      if (other !== n && !(await finds(n, other))) failures++;
     }
   });
   t.is(failures, 0, 'each node finds 10 others');
+  t.log(`${lookups} lookups, ${repeats} repeated`);
+  t.true(repeats <= lookups * 0.01, `${repeats} of ${lookups} lookups had to be repeated`);
 
   // Every node is live in the table of at least one other.
   const liveSomewhere = new Set<string>();
@@ -42,13 +55,13 @@ async function converges(t: ExecutionContext, nodes: Discv5[]) {
   t.is(notLive, 0, 'every node live in some table');
 }
 
-test('200 nodes on the in-memory network converge', async (t) => {
+test.serial('200 nodes on the in-memory network converge', async (t) => {
   t.timeout(240_000);
   const nodes = await buildNetwork(t, 200);
   await converges(t, nodes);
 });
 
-test('30 nodes over UDP loopback converge', async (t) => {
+test.serial('30 nodes over UDP loopback converge', async (t) => {
   t.timeout(120_000);
   const nodes = await buildNetwork(t, 30, { udp: true });
   await converges(t, nodes);
@@ -61,7 +74,7 @@ test('30 nodes over UDP loopback converge', async (t) => {
  * returned. No lookup that follows the protocol can see it; geth's lookups share this. So: the
  * closest node always, nearly all of the true 16 every time, all 16 in most lookups.
  */
-test('lookups return the true 16 closest and stop early', async (t) => {
+test.serial('lookups return the true 16 closest and stop early', async (t) => {
   t.timeout(240_000);
   const nodes = await buildNetwork(t, 200);
   const queries: number[] = [];
@@ -92,8 +105,8 @@ test('lookups return the true 16 closest and stop early', async (t) => {
   t.log(
     `exact ${exact}/${total}; recall ${recall.join(',')}; queries per lookup: median ${median}, max ${queries[queries.length - 1]}`,
   );
-  // Observed over repeated runs: 45-47 of 50 exact, recall 15 or 16. Margins keep this from
-  // flaking while a broken lookup (recall falls to single digits) still fails it.
+  // Observed over repeated runs: 45-47 of 50 exact, recall mostly 16, sometimes 15, once 13. Margins
+  // keep this from flaking while a broken lookup (recall falls to single digits) still fails it.
   const meanRecall = recall.reduce((a, b) => a + b, 0) / recall.length;
   t.true(meanRecall >= 15.5, `mean recall ${meanRecall}`);
   t.true(

@@ -9,6 +9,9 @@ const readme = readFileSync(resolve(dirname(fileURLToPath(import.meta.url)), '..
 
 test('the README configuration table is DEFAULT_CONFIG', (t) => {
   const table = readme.slice(readme.indexOf('<!-- config:start -->'), readme.indexOf('<!-- config:end -->'));
-  const rows = [...table.matchAll(/^\| `(\w+)` \| (\d+) \|/gm)].map((m) => [m[1], Number(m[2])]);
+  const rows = [...table.matchAll(/^\| `(\w+)` \| (\d+|true|false) \|/gm)].map((m) => [
+    m[1],
+    m[2] === 'true' ? true : m[2] === 'false' ? false : Number(m[2]),
+  ]);
   t.deepEqual(Object.fromEntries(rows), { ...DEFAULT_CONFIG });
 });

@@ -7,6 +7,7 @@
  */
 import type { Crypto } from '../crypto/crypto.js';
 import type { Enr } from '../enr/enr.js';
+import { ipScope, subnetOf } from '../policy/ip-class.js';
 import { idKey } from '../session/keys.js';
 import { concatBytes } from '../util/bytes.js';
 import { BUCKET_COUNT, K, MAX_REPLACEMENTS } from './constants.js';
@@ -28,6 +29,14 @@ export interface TableOptions {
   now?: () => number;
   /** A record may enter only if this allows it (eclipse defences and app filters). */
   accept?: (enr: Enr) => boolean;
+  /** Entries per subnet (/24, IPv6 /64) in one bucket and in the whole table; loopback and LAN exempt. 0: no limit. */
+  ipLimits?: { perBucket: number; perTable: number };
+}
+
+/** The subnet an entry counts against, or undefined when its address is exempt (loopback, LAN). */
+function limitedSubnet(enr: Enr): string | undefined {
+  const ip = enr.ip ?? enr.ip6;
+  return ip !== undefined && ipScope(ip) === 'public' ? subnetOf(ip) : undefined;
 }
 
 export class RoutingTable {
@@ -39,6 +48,9 @@ export class RoutingTable {
   readonly #now: () => number;
   readonly #accept: (enr: Enr) => boolean;
   readonly #index = new Map<string, { bucket: number; entry: TableEntry; replacement: boolean }>();
+  readonly #limits: { perBucket: number; perTable: number };
+  /** Bucket entries per subnet, over the whole table. */
+  readonly #perSubnet = new Map<string, number>();
 
   constructor(localId: Uint8Array, crypto: Crypto, options: TableOptions = {}) {
     this.localId = localId;
@@ -47,6 +59,7 @@ export class RoutingTable {
     this.#maxReplacements = options.maxReplacements ?? MAX_REPLACEMENTS;
     this.#now = options.now ?? Date.now;
     this.#accept = options.accept ?? (() => true);
+    this.#limits = options.ipLimits ?? { perBucket: 0, perTable: 0 };
     this.#buckets = Array.from({ length: BUCKET_COUNT }, () => ({ entries: [], replacements: [], refreshedAt: 0 }));
   }
 
@@ -92,9 +105,9 @@ export class RoutingTable {
       if (known.entry.enr.seq > enr.seq) entry.enr = known.entry.enr;
       entry.live ||= known.entry.live;
     }
+    if (!this.#withinLimits(bucket, entry.enr)) return { kind: 'ignored' };
     if (bucket.entries.length < this.k) {
-      bucket.entries.push(entry);
-      this.#index.set(key, { bucket: b, entry, replacement: false });
+      this.#place(bucket, b, entry);
       return { kind: 'added', entry };
     }
     bucket.replacements.push(entry);
@@ -125,15 +138,15 @@ export class RoutingTable {
     const removed = this.remove(nodeId);
     if (removed === undefined) return { removed, promoted: undefined };
     const bucket = this.#buckets[this.bucketOf(nodeId)] as Bucket;
-    const promoted = bucket.replacements.pop();
-    if (promoted !== undefined) {
-      promoted.lastSeen = this.#now();
-      bucket.entries.push(promoted);
-      this.#index.set(idKey(promoted.enr.nodeId), {
-        bucket: this.bucketOf(promoted.enr.nodeId),
-        entry: promoted,
-        replacement: false,
-      });
+    // The newest replacement that the subnet limits still allow takes the place.
+    let promoted: TableEntry | undefined;
+    for (let r = bucket.replacements.length - 1; r >= 0 && promoted === undefined; r--) {
+      const candidate = bucket.replacements[r] as TableEntry;
+      if (!this.#withinLimits(bucket, candidate.enr)) continue;
+      bucket.replacements.splice(r, 1);
+      candidate.lastSeen = this.#now();
+      this.#place(bucket, this.bucketOf(candidate.enr.nodeId), candidate);
+      promoted = candidate;
     }
     return { removed, promoted };
   }
@@ -146,7 +159,14 @@ export class RoutingTable {
     const bucket = this.#buckets[at.bucket] as Bucket;
     this.#remove(at.replacement ? bucket.replacements : bucket.entries, at.entry);
     this.#index.delete(key);
-    return at.replacement ? undefined : at.entry;
+    if (at.replacement) return undefined;
+    const subnet = limitedSubnet(at.entry.enr);
+    if (subnet !== undefined) {
+      const n = (this.#perSubnet.get(subnet) ?? 1) - 1;
+      if (n > 0) this.#perSubnet.set(subnet, n);
+      else this.#perSubnet.delete(subnet);
+    }
+    return at.entry;
   }
 
   /** Live records at log-distance `d` (1..256), most recently seen first. */
@@ -204,6 +224,24 @@ export class RoutingTable {
       if ((this.#buckets[i] as Bucket).refreshedAt < (this.#buckets[best] as Bucket).refreshedAt) best = i;
     }
     return best + 1;
+  }
+
+  /** Whether `enr` may take a place in `bucket` under the subnet limits (spec §9). */
+  #withinLimits(bucket: Bucket, enr: Enr): boolean {
+    const subnet = limitedSubnet(enr);
+    if (subnet === undefined) return true;
+    const { perBucket, perTable } = this.#limits;
+    if (perTable > 0 && (this.#perSubnet.get(subnet) ?? 0) >= perTable) return false;
+    if (perBucket > 0 && bucket.entries.filter((e) => limitedSubnet(e.enr) === subnet).length >= perBucket)
+      return false;
+    return true;
+  }
+
+  #place(bucket: Bucket, b: number, entry: TableEntry): void {
+    bucket.entries.push(entry);
+    this.#index.set(idKey(entry.enr.nodeId), { bucket: b, entry, replacement: false });
+    const subnet = limitedSubnet(entry.enr);
+    if (subnet !== undefined) this.#perSubnet.set(subnet, (this.#perSubnet.get(subnet) ?? 0) + 1);
   }
 
   #moveToBack(list: TableEntry[], entry: TableEntry): void {

@@ -78,6 +78,8 @@ export interface RequestManagerDeps {
 export class RequestManager {
   readonly #d: RequestManagerDeps;
   readonly #active = new Map<string, Active>();
+  /** Requests under way per IP: their answers are exempt from rate limits. */
+  readonly #perIp = new Map<string, number>();
   #stopped = false;
 
   constructor(deps: RequestManagerDeps) {
@@ -93,6 +95,11 @@ export class RequestManager {
 
   get activeCount(): number {
     return this.#active.size;
+  }
+
+  /** Whether a response is expected from this IP. */
+  expecting(ip: string): boolean {
+    return this.#perIp.has(ip);
   }
 
   ping(contact: NodeContact, enrSeq: bigint, options?: RequestOptions): Promise<PongMessage> {
@@ -166,6 +173,7 @@ export class RequestManager {
         options.signal.addEventListener('abort', a.onAbort, { once: true });
       }
       this.#active.set(a.key, a);
+      this.#perIp.set(contact.socket.ip, (this.#perIp.get(contact.socket.ip) ?? 0) + 1);
       this.#d.counters.inc(`out.request.${request.type}`);
       this.#arm(a);
       this.#d.session.sendRequest(contact, a.plaintext);
@@ -200,6 +208,9 @@ export class RequestManager {
   #finish(a: Active, outcome: ResponseMessage | Enr[] | Error): void {
     if (this.#active.get(a.key) !== a) return;
     this.#active.delete(a.key);
+    const n = (this.#perIp.get(a.contact.socket.ip) ?? 1) - 1;
+    if (n > 0) this.#perIp.set(a.contact.socket.ip, n);
+    else this.#perIp.delete(a.contact.socket.ip);
     if (a.timer !== undefined) clearTimeout(a.timer);
     if (a.onAbort !== undefined) a.signal?.removeEventListener('abort', a.onAbort);
     if (outcome instanceof Error) a.reject(outcome);

@@ -1,4 +1,6 @@
 /** Every setting of a node, with its default, in one place (documented in README). */
+
+import type { GateConfig } from '../policy/gate.js';
 import { DEFAULT_REQUEST_CONFIG, type RequestConfig } from '../rpc/config.js';
 import { DEFAULT_SESSION_CONFIG, MAX_SESSION_CACHE_CAPACITY, type SessionConfig } from '../session/config.js';
 import { Discv5Error, ErrorCode } from '../util/errors.js';
@@ -19,7 +21,25 @@ export interface ServiceConfig {
   lookupTimeoutMs: number;
 }
 
-export type Discv5Config = SessionConfig & RequestConfig & ServiceConfig & MaintenanceConfig;
+export interface PolicyConfig {
+  /** Table entries per /24 (IPv6: /64) in one bucket; loopback and LAN exempt; 0 disables (default 2). */
+  ipLimitPerBucket: number;
+  /** Table entries per /24 (IPv6: /64) in the whole table; 0 disables (default 10). */
+  ipLimitPerTable: number;
+  /** Update the local record's address from what peers report in PONGs (default true). */
+  addressVoting: boolean;
+  /** How long a peer's report counts (default 120 s). */
+  voteWindowMs: number;
+  /** Reports needed before the address may change (default 10). */
+  minVotes: number;
+}
+
+export type Discv5Config = SessionConfig &
+  RequestConfig &
+  ServiceConfig &
+  MaintenanceConfig &
+  GateConfig &
+  PolicyConfig;
 
 export const DEFAULT_SERVICE_CONFIG: ServiceConfig = {
   enrCacheSize: 10_000,
@@ -38,19 +58,50 @@ export const DEFAULT_MAINTENANCE_CONFIG: MaintenanceConfig = {
   refreshIntervalMs: 60_000,
 };
 
+export const DEFAULT_GATE_CONFIG: GateConfig = {
+  rateLimitIpPerSecond: 200,
+  rateLimitIpBurst: 400,
+  rateLimitNodePerSecond: 100,
+  rateLimitNodeBurst: 200,
+  rateLimitTotalPerSecond: 20_000,
+  rateLimitTotalBurst: 40_000,
+  handshakesPerIpPerSecond: 20,
+  handshakesBurstPerIp: 50,
+  rateLimitMaxKeys: 10_000,
+  limitLoopback: false,
+  invalidPacketsToBan: 100,
+  invalidWindowMs: 10_000,
+  autoBanMs: 600_000,
+  maxBanEntries: 10_000,
+};
+
+export const DEFAULT_POLICY_CONFIG: PolicyConfig = {
+  ipLimitPerBucket: 2,
+  ipLimitPerTable: 10,
+  addressVoting: true,
+  voteWindowMs: 120_000,
+  minVotes: 10,
+};
+
 export const DEFAULT_CONFIG: Readonly<Discv5Config> = Object.freeze({
   ...DEFAULT_SESSION_CONFIG,
   ...DEFAULT_REQUEST_CONFIG,
   ...DEFAULT_SERVICE_CONFIG,
   ...DEFAULT_MAINTENANCE_CONFIG,
+  ...DEFAULT_GATE_CONFIG,
+  ...DEFAULT_POLICY_CONFIG,
 });
 
 /** Defaults overlaid with the caller's values, each checked. */
 export function resolveConfig(partial: Partial<Discv5Config> = {}): Discv5Config {
   const config = { ...DEFAULT_CONFIG, ...partial };
   for (const [key, value] of Object.entries(config)) {
-    if (!Number.isFinite(value) || (value as number) < 0) {
-      throw new Discv5Error(ErrorCode.INVALID_ARGUMENT, `config.${key} must be a non-negative number`);
+    const expected = typeof (DEFAULT_CONFIG as unknown as Record<string, unknown>)[key];
+    if (expected === 'undefined') throw new Discv5Error(ErrorCode.INVALID_ARGUMENT, `config.${key} is not a setting`);
+    const bad = expected === 'boolean' ? typeof value !== 'boolean' : !Number.isFinite(value) || (value as number) < 0;
+    if (bad) {
+      const want = expected === 'boolean' ? 'true or false' : 'a non-negative number';
+      throw new Discv5Error(ErrorCode.INVALID_ARGUMENT, `config.${key} must be ${want}`);
     }
   }
   if (config.sessionCacheCapacity < 1 || config.sessionCacheCapacity > MAX_SESSION_CACHE_CAPACITY) {

@@ -12,11 +12,14 @@ import { randomIdAtDistance } from '../kademlia/distance.js';
 import { RoutingTable } from '../kademlia/table.js';
 import type { TableEntry } from '../kademlia/types.js';
 import { isRequest, MessageType } from '../message/types.js';
+import { PacketGate } from '../policy/gate.js';
+import { relayable } from '../policy/ip-class.js';
+import { AddressVotes } from '../policy/votes.js';
 import { type LookupResult, lookup } from '../query/lookup.js';
 import { RequestManager, type RequestOptions } from '../rpc/requests.js';
 import { idKey } from '../session/keys.js';
 import { SessionLayer } from '../session/layer.js';
-import type { InboundMessage, NodeContact } from '../session/types.js';
+import type { InboundMessage, NodeAddress, NodeContact } from '../session/types.js';
 import { socketAddress } from '../transport/address.js';
 import type { SocketAddress, Transport } from '../transport/types.js';
 import { UdpTransport } from '../transport/udp.js';
@@ -60,6 +63,8 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
   readonly #requests: RequestManager;
   readonly #server: RequestServer;
   readonly #maintenance: TableMaintenance;
+  readonly #gate: PacketGate;
+  readonly #votes: AddressVotes;
   #localEnr: Enr | undefined;
   #state: 'new' | 'running' | 'stopped' = 'new';
 
@@ -99,8 +104,17 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
     }
     this.#transport = options.transport ?? new UdpTransport(bindOf(options));
     this.#transport.onError(() => this.#counters.inc('transport.error'));
+    const tableFilter = options.tableFilter ?? (() => true);
     this.#table = new RoutingTable(this.nodeId, crypto, {
-      accept: (enr) => enr.endpoint4() !== undefined || enr.endpoint6() !== undefined,
+      // Only records with a usable endpoint are kept and relayed (spec §9), then the app's own rule.
+      accept: (enr) => (enr.endpoint4() !== undefined || enr.endpoint6() !== undefined) && tableFilter(enr),
+      ipLimits: { perBucket: this.config.ipLimitPerBucket, perTable: this.config.ipLimitPerTable },
+    });
+    this.#gate = new PacketGate(this.config, (ip) => this.#requests.expecting(ip));
+    this.#votes = new AddressVotes({
+      windowMs: this.config.voteWindowMs,
+      minVotes: this.config.minVotes,
+      maxVoters: 1_000,
     });
     this.#session = new SessionLayer({
       crypto,
@@ -112,6 +126,7 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
       decoder: this.#decoder,
       counters: this.#counters,
       config: this.config,
+      gate: this.#gate,
     });
     this.#requests = new RequestManager({
       session: this.#session,
@@ -124,7 +139,7 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
       session: this.#session,
       counters: this.#counters,
       localEnr: () => this.localEnr,
-      nodesAt: (d) => this.nodesAtDistance(d),
+      nodesAt: (d, requester) => this.nodesAtDistance(d, requester),
       maxNodes: this.config.maxNodesPerFindNode,
       recordBytes: this.config.nodesMessageRecordBytes,
       isRunning: () => this.isRunning,
@@ -151,9 +166,15 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
     this.#session.on('expired', (peer) => this.emit('sessionExpired', peer));
     this.#session.on('established', (peer, enr, inbound) => {
       if (enr !== undefined) {
-        this.#learn(enr, { seen: true });
-        // A node that reached us is pinged soon, so that it can become live and be served.
-        if (inbound) this.#maintenance.inbound(enr);
+        if (inbound && !this.#matchesSource(enr, peer)) {
+          // Answered, but not added: a record naming another address than its packets' source.
+          this.#counters.inc('table.address-mismatch');
+          this.emit('addressMismatch', enr, peer);
+        } else {
+          this.#learn(enr, { seen: true });
+          // A node that reached us is pinged soon, so that it can become live and be served.
+          if (inbound) this.#maintenance.inbound(enr);
+        }
       }
       this.emit('sessionEstablished', peer, enr, inbound);
     });
@@ -183,6 +204,8 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
       'state.activeRequests': this.#requests.activeCount,
       'state.knownEnrs': this.#known.size,
       'state.tableSize': this.#table.size,
+      'state.voters4': this.#votes.count(4),
+      'state.voters6': this.#votes.count(6),
     };
   }
 
@@ -239,12 +262,64 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
     return this.#table.get(id)?.enr ?? this.#known.get(idKey(id));
   }
 
-  /** PING: the peer's record seq and how it sees us. A table entry that answers becomes live. */
+  /**
+   * PING: the peer's record seq and how it sees us. A table entry that answers becomes live, and
+   * the answer is a vote on our external address.
+   */
   async ping(enr: Enr | string, options?: RequestOptions): Promise<PongResult> {
     const contact = this.#contact(enr);
     const pong = await this.#requests.ping(contact, this.localEnr.seq, options);
     this.#table.markLive(contact.nodeId);
+    if (this.config.addressVoting) {
+      const winner = this.#votes.vote(idKey(contact.nodeId), contact.socket.family, pong.ip, pong.port);
+      if (winner !== undefined) this.#setAddress(winner.ip, winner.port, contact.socket.family);
+    }
     return { enrSeq: pong.enrSeq, ip: pong.ip, port: pong.port };
+  }
+
+  /** Sets our record's address for one family (seq + 1, signed again), as an app that knows it would. */
+  setLocalAddress(ip: string, port: number): void {
+    this.#setAddress(ip, port, ip.includes(':') ? 6 : 4);
+  }
+
+  #setAddress(ip: string, port: number, family: 4 | 6): void {
+    const current = family === 4 ? this.localEnr.endpoint4() : this.localEnr.endpoint6();
+    if (current?.ip === ip && current.port === port) return;
+    this.#localEnr = this.localEnr.update(this.#privateKey, family === 4 ? { ip, udp: port } : { ip6: ip, udp6: port });
+    this.#counters.inc('enr.address-updated');
+    this.emit('socketUpdated', { ip, port, family }, this.#localEnr);
+  }
+
+  /** Bans a node id (durationMs: until lifted); it leaves the table. */
+  banNode(nodeId: Uint8Array | string, durationMs?: number): void {
+    const id = typeof nodeId === 'string' ? Uint8Array.from(Buffer.from(nodeId, 'hex')) : nodeId;
+    this.#gate.bans.banNodeId(idKey(id), durationMs);
+    this.#table.remove(id);
+  }
+
+  unbanNode(nodeId: Uint8Array | string): void {
+    const id = typeof nodeId === 'string' ? Uint8Array.from(Buffer.from(nodeId, 'hex')) : nodeId;
+    this.#gate.bans.unbanNodeId(idKey(id));
+  }
+
+  /** Bans an IP address (durationMs: until lifted). */
+  banIp(ip: string, durationMs?: number): void {
+    this.#gate.bans.banIp(ip, durationMs);
+  }
+
+  unbanIp(ip: string): void {
+    this.#gate.bans.unbanIp(ip);
+  }
+
+  /** Permits a node id: never banned, exempt from rate limits. */
+  permitNode(nodeId: Uint8Array | string, durationMs?: number): void {
+    const id = typeof nodeId === 'string' ? Uint8Array.from(Buffer.from(nodeId, 'hex')) : nodeId;
+    this.#gate.bans.permitNodeId(idKey(id), durationMs);
+  }
+
+  /** Permits an IP: never banned, exempt from rate limits. */
+  permitIp(ip: string, durationMs?: number): void {
+    this.#gate.bans.permitIp(ip, durationMs);
   }
 
   /** FINDNODE: the records a node holds at these log-distances from itself. A raw query: no table side effects. */
@@ -361,9 +436,23 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
     return [...found.values()];
   }
 
-  /** Records served for FINDNODE at log-distance `distance`: live table entries. */
-  protected nodesAtDistance(distance: number): Enr[] {
-    return this.#table.liveAt(distance);
+  /**
+   * Records served for FINDNODE at log-distance `distance`: live table entries whose address may be
+   * given to the requester (no loopback or LAN addresses to hosts on the internet).
+   */
+  protected nodesAtDistance(distance: number, requester?: NodeAddress): Enr[] {
+    const live = this.#table.liveAt(distance);
+    if (requester === undefined) return live;
+    return live.filter((e) => {
+      const ip = e.ip ?? e.ip6;
+      return ip !== undefined && relayable(ip, requester.socket.ip);
+    });
+  }
+
+  /** Whether a record's endpoint for the packet's family is where the packet came from. */
+  #matchesSource(enr: Enr, peer: NodeAddress): boolean {
+    const ep = peer.socket.family === 4 ? enr.endpoint4() : enr.endpoint6();
+    return ep === undefined || (ep.ip === peer.socket.ip && ep.port === peer.socket.port);
   }
 
   /** A lookup's FINDNODE: no retry (a node that does not answer once is not worth waiting on twice). */

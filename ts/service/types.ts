@@ -26,6 +26,8 @@ export interface Discv5Options {
   /** Crypto backend when no crypto is given: native, js or auto (default: DISCV5_BACKEND, else auto). */
   backend?: BackendChoice;
   config?: Partial<Discv5Config>;
+  /** A record enters the routing table only if this returns true (apps' own rules). */
+  tableFilter?: (enr: Enr) => boolean;
 }
 
 /** A PING's answer. */
@@ -67,4 +69,8 @@ export interface Discv5Events {
   nodeInserted: (entry: TableEntryInfo, replaced: TableEntryInfo | undefined) => void;
   /** A session reached its TTL. */
   sessionExpired: (peer: NodeAddress) => void;
+  /** Our record's address changed (peers' reports agreed, or the app set it); the record is re-signed. */
+  socketUpdated: (address: { ip: string; port: number; family: 4 | 6 }, enr: Enr) => void;
+  /** A peer's record names another address than the one its packets come from: answered, not added. */
+  addressMismatch: (enr: Enr, source: NodeAddress) => void;
 }

@@ -20,6 +20,7 @@ import { decodeMessage } from '../message/codec.js';
 import { decodePacket } from '../packet/decode.js';
 import { encodeHandshakePacket, encodeMessagePacket, encodeRandomPacket, encodeWhoareyou } from '../packet/encode.js';
 import type { HandshakePacket, MessagePacket, WhoareyouPacket } from '../packet/types.js';
+import type { PacketGate } from '../policy/gate.js';
 import type { SocketAddress, Transport } from '../transport/types.js';
 import { bytesEqual } from '../util/bytes.js';
 import { TypedEmitter } from '../util/emitter.js';
@@ -46,6 +47,8 @@ export interface SessionLayerDeps {
   decoder: EnrDecoder;
   counters: Counters;
   config: SessionConfig;
+  /** The inbound gate (bans, rate limits, handshake budget); none: everything passes. */
+  gate?: PacketGate;
   now?: () => number;
 }
 
@@ -200,14 +203,33 @@ export class SessionLayer extends TypedEmitter<SessionEvents> {
 
   #onPacket(data: Uint8Array, from: SocketAddress): void {
     this.#d.counters.inc('in.datagrams');
+    const gate = this.#d.gate;
+    const verdict = gate?.admit(from.ip) ?? 'pass';
+    if (verdict !== 'pass') {
+      this.#d.counters.inc(`drop.${verdict}`);
+      return;
+    }
     const packet = decodePacket(this.#d.crypto, this.#maskingKey, data);
     if (typeof packet === 'string') {
       this.#d.counters.inc(`drop.${packet}`);
+      this.#invalid(from);
       return;
+    }
+    if (packet.flag !== 1 && gate !== undefined) {
+      const byNode = gate.admitNode(bytesKey(packet.srcId), from.ip);
+      if (byNode !== 'pass') {
+        this.#d.counters.inc(`drop.${byNode}`);
+        return;
+      }
     }
     if (packet.flag === 0) this.#onMessage(packet, from);
     else if (packet.flag === 1) this.#onWhoareyou(packet, from);
     else this.#onHandshake(packet, from);
+  }
+
+  /** Counts an invalid packet against its IP (repeated ones earn a temporary ban). */
+  #invalid(from: SocketAddress): void {
+    if (this.#d.gate?.invalid(from.ip)) this.#d.counters.inc('ban.auto');
   }
 
   #onMessage(p: MessagePacket, from: SocketAddress): void {
@@ -233,6 +255,11 @@ export class SessionLayer extends TypedEmitter<SessionEvents> {
     const pending = this.#challenges.get(key);
     if (pending !== undefined && pending.expiresAt > now) {
       this.#send(pending.packet, from, 'whoareyou-repeat');
+      return;
+    }
+    // The handshake budget per IP: WHOAREYOU costs us an id-nonce, state and a packet.
+    if (this.#d.gate !== undefined && !this.#d.gate.allowChallenge(from.ip)) {
+      this.#d.counters.inc('drop.handshake-budget');
       return;
     }
     const enr = this.#d.findEnr(srcId);
@@ -322,10 +349,12 @@ export class SessionLayer extends TypedEmitter<SessionEvents> {
         sent = this.#d.decoder.decode(p.record);
       } catch {
         this.#d.counters.inc('drop.handshake-bad-record');
+        this.#invalid(from);
         return;
       }
       if (!bytesEqual(sent.nodeId, srcId)) {
         this.#d.counters.inc('drop.handshake-record-mismatch');
+        this.#invalid(from);
         return;
       }
       if (enr === undefined || sent.seq > enr.seq) enr = sent;
@@ -345,11 +374,13 @@ export class SessionLayer extends TypedEmitter<SessionEvents> {
     );
     if (keys === null) {
       this.#d.counters.inc('drop.handshake-bad-signature');
+      this.#invalid(from);
       return;
     }
     const plaintext = this.#d.crypto.openPacket(keys.initiatorKey, p.header, p.datagram);
     if (plaintext === null) {
       this.#d.counters.inc('drop.handshake-bad-message');
+      this.#invalid(from);
       return;
     }
     const peer: NodeAddress = { nodeId: srcId, socket: from };
