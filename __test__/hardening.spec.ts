@@ -1,0 +1,204 @@
+/**
+ * Hardening rules end to end (issue 6), each probed with the bad input it exists for. The in-memory
+ * network lets nodes and attackers take public and LAN addresses.
+ */
+import { randomFillSync } from 'node:crypto';
+import test, { type ExecutionContext } from 'ava';
+import { Discv5, type Discv5Config, Enr, MemoryNetwork } from '../ts/index.js';
+import { logDistance } from '../ts/kademlia/distance.js';
+import { encodeRandomPacket } from '../ts/packet/encode.js';
+import { envCrypto as c, waitFor } from './helpers/nodes.js';
+
+async function nodeAt(
+  t: ExecutionContext,
+  network: MemoryNetwork,
+  ip: string,
+  config: Partial<Discv5Config> = {},
+  enr?: Enr,
+  key?: Uint8Array,
+) {
+  const privateKey = key ?? c.generatePrivateKey();
+  const node = await Discv5.create({
+    privateKey,
+    crypto: c,
+    transport: network.transport(ip),
+    ...(enr ? { enr } : {}),
+    config: { requestTimeoutMs: 300, ...config },
+  });
+  await node.start();
+  t.teardown(() => node.stop());
+  return node;
+}
+
+async function attackerAt(t: ExecutionContext, network: MemoryNetwork, ip: string) {
+  const transport = network.transport(ip);
+  const received: Uint8Array[] = [];
+  transport.onPacket((d) => received.push(d));
+  await transport.start();
+  t.teardown(() => transport.stop());
+  return { transport, received };
+}
+
+test('rate limit per IP: a flood from one address is cut to the bucket; the handshake budget caps WHOAREYOU', async (t) => {
+  const network = new MemoryNetwork();
+  const victim = await nodeAt(t, network, '203.0.113.1', {
+    rateLimitIpPerSecond: 50,
+    rateLimitIpBurst: 100,
+    handshakesPerIpPerSecond: 5,
+    handshakesBurstPerIp: 10,
+  });
+  const { transport, received } = await attackerAt(t, network, '198.51.100.7');
+  const to = victim.addresses[0] as NonNullable<(typeof victim.addresses)[0]>;
+  let sent = 0;
+  for (let i = 0; i < 1_000; i++) {
+    transport.send(
+      encodeRandomPacket(c, victim.nodeId, randomFillSync(new Uint8Array(32)), randomFillSync(new Uint8Array(12))),
+      to,
+    );
+    sent++;
+  }
+  await waitFor(() => (victim.metrics()['in.datagrams'] ?? 0) >= sent, 5_000, 'the flood');
+  const m = victim.metrics();
+  t.true((m['drop.rate-ip'] ?? 0) >= 850, `dropped ${m['drop.rate-ip']}`);
+  t.true((m['out.packet.whoareyou'] ?? 0) <= 12, `${m['out.packet.whoareyou']} WHOAREYOU sent`);
+  t.true((m['drop.handshake-budget'] ?? 0) > 0);
+  await waitFor(() => received.length === (m['out.packet.whoareyou'] ?? 0), 5_000, 'the WHOAREYOU replies');
+  t.is(received.length, m['out.packet.whoareyou'] ?? 0);
+});
+
+test('amplification: to an endpoint without a session we never send more bytes than it sent', async (t) => {
+  const network = new MemoryNetwork();
+  const victim = await nodeAt(t, network, '203.0.113.2');
+  const { transport, received } = await attackerAt(t, network, '198.51.100.8');
+  const to = victim.addresses[0] as NonNullable<(typeof victim.addresses)[0]>;
+  let bytesIn = 0;
+  for (let i = 0; i < 40; i++) {
+    const p = encodeRandomPacket(
+      c,
+      victim.nodeId,
+      randomFillSync(new Uint8Array(32)),
+      randomFillSync(new Uint8Array(12)),
+    );
+    bytesIn += p.length;
+    transport.send(p, to);
+  }
+  await waitFor(() => received.length >= 40, 5_000, 'the answers');
+  const bytesOut = received.reduce((n, d) => n + d.length, 0);
+  t.true(
+    received.every((d) => d.length === 63),
+    'only WHOAREYOU (63 bytes)',
+  );
+  t.true(bytesOut <= bytesIn, `${bytesOut} out, ${bytesIn} in`);
+});
+
+test('repeated invalid packets earn a temporary ban, which then stops even valid packets from that IP', async (t) => {
+  const network = new MemoryNetwork();
+  const victim = await nodeAt(t, network, '203.0.113.3', { invalidPacketsToBan: 20, rateLimitIpPerSecond: 0 });
+  const { transport } = await attackerAt(t, network, '198.51.100.9');
+  const to = victim.addresses[0] as NonNullable<(typeof victim.addresses)[0]>;
+  for (let i = 0; i < 30; i++) transport.send(randomFillSync(new Uint8Array(80)), to);
+  await waitFor(() => (victim.metrics()['ban.auto'] ?? 0) === 1, 5_000, 'the ban');
+  const honest = await nodeAt(t, network, '198.51.100.9');
+  await t.throwsAsync(honest.ping(victim.localEnr), { message: /no response/ });
+  t.true((victim.metrics()['drop.banned'] ?? 0) > 0);
+});
+
+test('bans and permits per instance: a banned node id is dropped and leaves the table; a permitted IP skips the limits', async (t) => {
+  const network = new MemoryNetwork();
+  const victim = await nodeAt(t, network, '203.0.113.4', { rateLimitIpPerSecond: 1, rateLimitIpBurst: 1 });
+  const friend = await nodeAt(t, network, '198.51.100.10');
+  victim.permitIp('198.51.100.10');
+  for (let i = 0; i < 5; i++) await friend.ping(victim.localEnr);
+  t.is(victim.metrics()['drop.rate-ip'], undefined, 'the permitted IP was never limited');
+  const foe = await nodeAt(t, network, '198.51.100.11');
+  victim.permitIp('198.51.100.11');
+  await foe.ping(victim.localEnr);
+  victim.banNode(foe.nodeId);
+  await t.throwsAsync(foe.ping(victim.localEnr));
+  t.true((victim.metrics()['drop.banned'] ?? 0) > 0);
+  t.false(victim.table().some((e) => e.nodeId === foe.localEnr.nodeIdHex));
+  // Another node in the same process is unaffected: nothing is global.
+  const other = await nodeAt(t, network, '203.0.113.40');
+  await foe.ping(other.localEnr);
+  t.pass();
+});
+
+test('subnet limits: 2 per /24 in a bucket and 10 per /24 in the table; LAN addresses exempt', async (t) => {
+  const network = new MemoryNetwork();
+  const node = await nodeAt(t, network, '203.0.113.5');
+  const at = (d: number, ip: string) => {
+    for (;;) {
+      const e = Enr.create(c.generatePrivateKey(), { ip, udp: 9000 }, c);
+      if (logDistance(node.nodeId, e.nodeId) === d) return e;
+    }
+  };
+  for (let i = 0; i < 3; i++) node.addEnr(at(256, `192.0.2.${i + 1}`));
+  t.is(node.table().length, 2, 'a third from one /24 in one bucket is refused');
+  for (const d of [255, 254, 253, 252, 251])
+    for (let i = 0; i < 2; i++) node.addEnr(at(d, `192.0.2.${10 * d - 2500 + i}`));
+  t.is(node.table().filter((e) => e.enr.ip?.startsWith('192.0.2.')).length, 10, 'ten from one /24 in the table');
+  node.addEnr(at(250, '192.0.2.200'));
+  t.is(node.table().filter((e) => e.enr.ip?.startsWith('192.0.2.')).length, 10);
+  for (let i = 0; i < 4; i++) node.addEnr(at(256, `10.0.0.${i + 1}`));
+  t.true(node.table().filter((e) => e.enr.ip?.startsWith('10.0.0.')).length >= 3, 'LAN addresses are exempt');
+});
+
+test('LAN and loopback records are served to LAN requesters, never to hosts on the internet', async (t) => {
+  const network = new MemoryNetwork();
+  const node = await nodeAt(t, network, '10.0.0.1', { inboundPingDelayMs: 50 });
+  const lanPeers = await Promise.all([2, 3, 4].map((i) => nodeAt(t, network, `10.0.0.${i}`)));
+  for (const p of lanPeers) await p.ping(node.localEnr);
+  await waitFor(() => node.table().filter((e) => e.live).length === 3, 5_000, 'the peers live');
+  const distances = [...new Set(lanPeers.map((p) => logDistance(node.nodeId, p.nodeId)))].slice(0, 3);
+  const fromLan = await nodeAt(t, network, '10.0.0.99');
+  const fromInternet = await nodeAt(t, network, '198.51.100.12');
+  t.true((await fromLan.findNodes(node.localEnr, distances)).length > 0);
+  t.is((await fromInternet.findNodes(node.localEnr, distances)).length, 0);
+});
+
+test('a record whose address is not where its packets come from is answered, reported, and not added', async (t) => {
+  const network = new MemoryNetwork();
+  const node = await nodeAt(t, network, '203.0.113.6');
+  const key = c.generatePrivateKey();
+  const lying = Enr.create(key, { ip: '203.0.113.99', udp: 1234 }, c);
+  const liar = await nodeAt(t, network, '203.0.113.7', {}, lying, key);
+  const reports: string[] = [];
+  node.on('addressMismatch', (enr, source) => reports.push(`${enr.ip}:${enr.udp} from ${source.socket.ip}`));
+  await liar.ping(node.localEnr); // answered
+  t.deepEqual(reports, ['203.0.113.99:1234 from 203.0.113.7']);
+  t.false(node.table().some((e) => e.nodeId === lying.nodeIdHex));
+});
+
+test('address voting: enough peers agreeing move our record to the address they see', async (t) => {
+  const network = new MemoryNetwork();
+  const key = c.generatePrivateKey();
+  const stale = Enr.create(key, { ip: '203.0.113.8', udp: 1 }, c); // we think our port is 1
+  const node = await nodeAt(t, network, '203.0.113.8', { minVotes: 3 }, stale, key);
+  const updates: string[] = [];
+  node.on('socketUpdated', (a, enr) => updates.push(`${a.ip}:${a.port} seq ${enr.seq}`));
+  const peers = await Promise.all([1, 2, 3].map((i) => nodeAt(t, network, `198.51.100.${20 + i}`)));
+  for (const p of peers) await node.ping(p.localEnr);
+  const port = node.addresses[0]?.port as number;
+  t.deepEqual(updates, [`203.0.113.8:${port} seq 2`]);
+  t.is(node.localEnr.udp, port);
+  t.true(node.localEnr.verify());
+});
+
+test('address voting can be switched off, and the app can set the address itself', async (t) => {
+  const network = new MemoryNetwork();
+  const key = c.generatePrivateKey();
+  const node = await nodeAt(
+    t,
+    network,
+    '203.0.113.9',
+    { minVotes: 1, addressVoting: false },
+    Enr.create(key, { ip: '203.0.113.9', udp: 1 }, c),
+    key,
+  );
+  const peer = await nodeAt(t, network, '198.51.100.30');
+  await node.ping(peer.localEnr);
+  t.is(node.localEnr.udp, 1);
+  node.setLocalAddress('203.0.113.9', 4242);
+  t.is(node.localEnr.udp, 4242);
+  t.is(node.localEnr.seq, 2n);
+});
