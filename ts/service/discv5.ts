@@ -172,8 +172,10 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
           this.emit('addressMismatch', enr, peer);
         } else {
           this.#learn(enr, { seen: true });
-          // A node that reached us is pinged soon, so that it can become live and be served.
-          if (inbound) this.#maintenance.inbound(enr);
+          // A node that reached us and took a place in a bucket is pinged soon, so that it can become
+          // live and be served. Those waiting as replacements are not: a crowd of identities must not
+          // make us work for each of them (spec §9: the table is not filled from inbound contact).
+          if (inbound && this.#table.get(enr.nodeId) !== undefined) this.#maintenance.inbound(enr);
         }
       }
       this.emit('sessionEstablished', peer, enr, inbound);
