@@ -7,6 +7,7 @@ import test, { type ExecutionContext } from 'ava';
 import { Discv5, type Discv5Config, Enr, MemoryNetwork } from '../ts/index.js';
 import { logDistance } from '../ts/kademlia/distance.js';
 import { encodeRandomPacket } from '../ts/packet/encode.js';
+import { socketAddress } from '../ts/transport/address.js';
 import { envCrypto as c, waitFor } from './helpers/nodes.js';
 
 async function nodeAt(
@@ -201,4 +202,91 @@ test('address voting can be switched off, and the app can set the address itself
   node.setLocalAddress('203.0.113.9', 4242);
   t.is(node.localEnr.udp, 4242);
   t.is(node.localEnr.seq, 2n);
+});
+
+test('per node id and total limits: one id from many addresses, and many sources at once', async (t) => {
+  const network = new MemoryNetwork();
+  const victim = await nodeAt(t, network, '203.0.113.10', {
+    rateLimitIpPerSecond: 0,
+    rateLimitNodePerSecond: 5,
+    rateLimitNodeBurst: 10,
+  });
+  const to = victim.addresses[0] as NonNullable<(typeof victim.addresses)[0]>;
+  const srcId = randomFillSync(new Uint8Array(32));
+  for (let i = 0; i < 10; i++) {
+    const { transport } = await attackerAt(t, network, `198.51.100.${100 + i}`);
+    for (let j = 0; j < 10; j++)
+      transport.send(encodeRandomPacket(c, victim.nodeId, srcId, randomFillSync(new Uint8Array(12))), to);
+  }
+  await waitFor(() => (victim.metrics()['in.datagrams'] ?? 0) >= 100, 5_000, 'the packets');
+  t.true((victim.metrics()['drop.rate-node'] ?? 0) >= 85, `${victim.metrics()['drop.rate-node']} dropped by node id`);
+
+  const busy = await nodeAt(t, network, '203.0.113.11', {
+    rateLimitIpPerSecond: 0,
+    rateLimitTotalPerSecond: 10,
+    rateLimitTotalBurst: 20,
+  });
+  const busyTo = busy.addresses[0] as NonNullable<(typeof busy.addresses)[0]>;
+  for (let i = 0; i < 10; i++) {
+    const { transport } = await attackerAt(t, network, `198.51.100.${150 + i}`);
+    for (let j = 0; j < 10; j++) transport.send(randomFillSync(new Uint8Array(100)), busyTo);
+  }
+  await waitFor(() => (busy.metrics()['in.datagrams'] ?? 0) >= 100, 5_000, 'the packets');
+  t.true((busy.metrics()['drop.rate-total'] ?? 0) >= 75, `${busy.metrics()['drop.rate-total']} dropped in total`);
+});
+
+test('answers to our own requests are exempt from the limits', async (t) => {
+  const network = new MemoryNetwork();
+  let served: Enr[] = [];
+  class Serving extends Discv5 {
+    protected override nodesAtDistance(d: number): Enr[] {
+      return d === 256 ? served : [];
+    }
+  }
+  const server = await Serving.create({
+    privateKey: c.generatePrivateKey(),
+    crypto: c,
+    transport: network.transport('198.51.100.200'),
+  });
+  await server.start();
+  t.teardown(() => server.stop());
+  // 16 records of ~300 bytes: six NODES packets in a burst, from one IP.
+  while (served.length < 16) {
+    const e = Enr.create(c.generatePrivateKey(), { ip: '192.0.2.1', udp: 1, other: { zz: new Uint8Array(150) } }, c);
+    if (logDistance(server.nodeId, e.nodeId) === 256) served.push(e);
+  }
+  const asker = await nodeAt(t, network, '203.0.113.12', {
+    rateLimitIpPerSecond: 1,
+    rateLimitIpBurst: 1,
+    rateLimitNodePerSecond: 1,
+    rateLimitNodeBurst: 1,
+  });
+  const records = await asker.findNodes(server.localEnr, [256]);
+  t.is(records.length, 15, 'five messages (the requester cap), none dropped by the limits');
+  t.is(asker.metrics()['drop.rate-ip'], undefined);
+  t.is(asker.metrics()['drop.rate-node'], undefined);
+  served = [];
+});
+
+test("an app's table filter decides what enters the table", async (t) => {
+  const network = new MemoryNetwork();
+  const node = await Discv5.create({
+    privateKey: c.generatePrivateKey(),
+    crypto: c,
+    transport: network.transport('203.0.113.13'),
+    tableFilter: (enr) => enr.tcp !== undefined,
+  });
+  await node.start();
+  t.teardown(() => node.stop());
+  node.addEnr(Enr.create(c.generatePrivateKey(), { ip: '192.0.2.7', udp: 1 }, c));
+  node.addEnr(Enr.create(c.generatePrivateKey(), { ip: '192.0.2.8', udp: 1, tcp: 2 }, c));
+  t.deepEqual(
+    node.table().map((e) => e.enr.ip),
+    ['192.0.2.8'],
+  );
+});
+
+test('IPv4-mapped IPv6 addresses are the IPv4 address', (t) => {
+  t.deepEqual(socketAddress('::ffff:192.0.2.9', 30303), { ip: '192.0.2.9', port: 30303, family: 4 });
+  t.deepEqual(socketAddress('2001:db8::9', 1), { ip: '2001:db8::9', port: 1, family: 6 });
 });
