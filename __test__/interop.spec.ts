@@ -3,35 +3,15 @@
  * our node and theirs ping each other, handshake in both directions, find each other's
  * neighbours, and exchange TALKREQ/TALKRESP.
  */
-import { createSocket } from 'node:dgram';
-import { Discv5 as RivalDiscv5 } from '@chainsafe/discv5';
-import { ENR, SignableENR } from '@chainsafe/enr';
-import { generateKeyPair } from '@libp2p/crypto/keys';
-import { multiaddr } from '@multiformats/multiaddr';
+import { ENR } from '@chainsafe/enr';
 import test, { type ExecutionContext } from 'ava';
 import { Discv5, Enr } from '../ts/index.js';
 import { BACKENDS, cryptoFor } from './helpers/backends.js';
 import { waitFor } from './helpers/nodes.js';
-
-/** A free UDP port (the rival's record must name its port before it binds). */
-async function freePort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const { port } = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+import { startRival } from './helpers/rival.js';
 
 async function rival(t: ExecutionContext) {
-  const privateKey = (await generateKeyPair('secp256k1')) as unknown as Parameters<
-    typeof SignableENR.createFromPrivateKey
-  >[0];
-  const port = await freePort();
-  const enr = SignableENR.createFromPrivateKey(privateKey);
-  enr.ip = '127.0.0.1';
-  enr.udp = port;
-  const node = RivalDiscv5.create({ enr, privateKey, bindAddrs: { ip4: multiaddr(`/ip4/127.0.0.1/udp/${port}`) } });
-  await node.start();
+  const node = await startRival();
   t.teardown(() => node.stop());
   return node;
 }

@@ -5,23 +5,12 @@
  * Usage: node --import tsx bench/lookup-child.ts <native|js|rival> <bootnode enr> <lookups>
  */
 import { randomFillSync } from 'node:crypto';
-import { createSocket } from 'node:dgram';
-import { Discv5 as RivalDiscv5 } from '@chainsafe/discv5';
-import { ENR, SignableENR } from '@chainsafe/enr';
-import { generateKeyPair } from '@libp2p/crypto/keys';
-import { multiaddr } from '@multiformats/multiaddr';
+import { ENR } from '@chainsafe/enr';
+import { startRival } from '../__test__/helpers/rival.js';
 import { createCrypto, Discv5 } from '../ts/index.js';
 
 const [kind, bootText, countText] = process.argv.slice(2) as [string, string, string];
 const count = Number(countText);
-
-async function freePort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const { port } = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 interface Measured {
   nodeId: string;
@@ -50,15 +39,8 @@ async function ours(backend: 'native' | 'js'): Promise<Measured> {
 }
 
 async function rival(): Promise<Measured> {
-  const privateKey = (await generateKeyPair('secp256k1')) as unknown as Parameters<
-    typeof SignableENR.createFromPrivateKey
-  >[0];
-  const port = await freePort();
-  const enr = SignableENR.createFromPrivateKey(privateKey);
-  enr.ip = '127.0.0.1';
-  enr.udp = port;
-  const node = RivalDiscv5.create({ enr, privateKey, bindAddrs: { ip4: multiaddr(`/ip4/127.0.0.1/udp/${port}`) } });
-  await node.start();
+  const node = await startRival();
+  const enr = node.enr;
   node.addEnr(ENR.decodeTxt(bootText));
   return {
     nodeId: enr.nodeId,
