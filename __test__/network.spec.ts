@@ -115,7 +115,7 @@ test.serial('lookups return the true 16 closest and stop early', async (t) => {
   );
   t.true(exact >= total * 0.8, `all 16 in ${exact}/${total} lookups`);
   t.is(nearest, total, 'the closest node, every time');
-  // Early stop: a lookup that never stops would ask most of the network (the rival's median is 516).
+  // Early stop: a lookup that never stops would ask most of the network (DESIGN.md found a median of 516 for the rival).
   t.true(median <= 30, `median ${median} queries`);
   t.true((queries[queries.length - 1] as number) <= 60);
 });
