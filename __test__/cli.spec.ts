@@ -1,0 +1,173 @@
+/**
+ * The `discv5` CLI end to end, spawned as a user runs it (node dist/cli.js; `npm run build` first):
+ * every command on loopback, --help, bad arguments and invalid records.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import test, { type ExecutionContext } from 'ava';
+import { corpus, type Json, vectors } from './helpers/vectors.js';
+
+const cli = resolve(dirname(fileURLToPath(import.meta.url)), '../dist/cli.js');
+const work = mkdtempSync(join(tmpdir(), 'discv5-cli-'));
+test.after.always(() => rmSync(work, { recursive: true, force: true }));
+
+function run(...args: string[]) {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, out: r.stdout.trim(), err: r.stderr.trim() };
+}
+
+/** A long-running command: resolves its first stdout line; stopped (SIGTERM) at teardown. */
+async function start(
+  t: ExecutionContext,
+  ...args: string[]
+): Promise<{ child: ChildProcess; first: string; stderr: () => string }> {
+  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  t.teardown(() => {
+    child.kill('SIGKILL');
+  });
+  const first = await new Promise<string>((resolveLine, reject) => {
+    let buffer = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      buffer += d.toString();
+      const nl = buffer.indexOf('\n');
+      if (nl >= 0) resolveLine(buffer.slice(0, nl));
+    });
+    child.once('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
+  });
+  return { child, first, stderr: () => err };
+}
+
+async function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<number | null> {
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  child.kill(signal);
+  return exited;
+}
+
+test.before(() => {
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first`);
+});
+
+test('--help everywhere; no command is a usage error', (t) => {
+  const top = run('--help');
+  t.is(top.code, 0);
+  for (const c of ['keygen', 'enr decode', 'enr create', 'ping', 'findnode', 'talk', 'serve', 'testnet'])
+    t.true(top.out.includes(`discv5 ${c}`), c);
+  for (const c of [['keygen'], ['enr', 'decode'], ['ping'], ['serve'], ['testnet']]) {
+    const h = run(...c, '--help');
+    t.is(h.code, 0, c.join(' '));
+    t.true(h.out.startsWith(`discv5 ${c.join(' ')}`));
+  }
+  t.is(run().code, 2);
+});
+
+test('bad arguments exit 2 with one line', (t) => {
+  for (const args of [
+    ['nope'],
+    ['serve'],
+    ['serve', '--listen', '127.0.0.1:99999'],
+    ['findnode', 'enr:x'],
+    ['keygen', '--bogus'],
+    ['testnet', '--nodes', '1'],
+  ]) {
+    const r = run(...args);
+    t.is(r.code, 2, args.join(' '));
+    t.is(r.err.split('\n').length, 1, args.join(' '));
+    t.true(r.err.startsWith('discv5: '), r.err);
+  }
+});
+
+test('keygen: a key on stdout, or a new file of mode 0600 that is never overwritten', (t) => {
+  t.regex(run('keygen').out, /^[0-9a-f]{64}$/);
+  const file = join(work, 'key');
+  t.is(run('keygen', '--out', file).code, 0);
+  t.regex(readFileSync(file, 'utf8'), /^[0-9a-f]{64}\n$/);
+  t.is(statSync(file).mode & 0o777, 0o600);
+  t.is(run('keygen', '--out', file).code, 2);
+});
+
+test('enr decode: every field, --json with the agreed names; invalid records exit non-zero', (t) => {
+  const v = vectors.enr.eip778_example;
+  const json = run('enr', 'decode', v.text, '--json');
+  t.is(json.code, 0);
+  const fields = JSON.parse(json.out);
+  t.like(fields, { nodeId: v.expected_node_id, seq: '1', ip: '127.0.0.1', udp: 30303, signature: 'valid' });
+  const text = run('enr', 'decode', v.text);
+  t.true(text.out.includes(v.expected_node_id));
+  // A real consensus-layer record (from the corpus): eth2 and attnets as the agreed JSON.
+  const cl = corpus.records.find((r: Json) => r.valid && r.decoded.eth2 && r.decoded.attnets);
+  const clFields = JSON.parse(run('enr', 'decode', cl.enr, '--json').out);
+  t.deepEqual(clFields.eth2, cl.decoded.eth2);
+  t.is(clFields.attnets, cl.decoded.attnets);
+  t.is(clFields.nodeId, cl.decoded.nodeId);
+  for (const bad of ['enr:xyz', `${v.text}A`, v.text.replace('Q', 'R')]) {
+    const r = run('enr', 'decode', bad);
+    t.not(r.code, 0, bad);
+    t.regex(r.err, /^discv5: invalid record \(ERR_ENR_[A-Z0-9_]+\)/);
+  }
+});
+
+test('enr create: a signed record from a key file, that decodes back', (t) => {
+  const key = join(work, 'create.key');
+  writeFileSync(key, `${vectors.enr.eip778_example.private_key}\n`);
+  const made = run('enr', 'create', '--key', key, '--ip', '127.0.0.1', '--udp', '30303');
+  t.is(made.out, vectors.enr.eip778_example.text, 'the EIP-778 example, exactly');
+  const withEth2 = run(
+    'enr',
+    'create',
+    '--key',
+    key,
+    '--ip',
+    '10.0.0.1',
+    '--udp',
+    '9000',
+    '--tcp',
+    '9001',
+    '--eth2',
+    'b5303f2a010000000022010000000000',
+  );
+  const fields = JSON.parse(run('enr', 'decode', withEth2.out, '--json').out);
+  t.deepEqual(fields.eth2, { forkDigest: 'b5303f2a', nextForkVersion: '01000000', nextForkEpoch: '74240' });
+  t.is(fields.tcp, 9001);
+  t.is(run('enr', 'create', '--key', join(work, 'missing')).code, 2);
+});
+
+test('serve, then ping, findnode and talk against it; SIGTERM stops it cleanly', async (t) => {
+  const key = join(work, 'serve.key');
+  run('keygen', '--out', key);
+  const server = await start(t, 'serve', '--listen', '127.0.0.1:0', '--key', key);
+  t.regex(server.first, /^enr:/);
+  const enr = server.first;
+  const pong = run('ping', enr, '--json');
+  t.is(pong.code, 0, pong.err);
+  t.like(JSON.parse(pong.out), { enrSeq: '1', ip: '127.0.0.1' });
+  const self = run('findnode', enr, '--distances', '0');
+  t.is(self.out, enr, 'FINDNODE [0] returns the record');
+  const talk = run('talk', enr, 'unknown-protocol', 'cafe');
+  t.is(talk.code, 0);
+  t.is(talk.out, '', 'an unknown protocol is answered empty');
+  t.is(await stop(server.child, 'SIGTERM'), 0);
+  t.regex(server.stderr(), /SIGTERM: stopping/);
+  const dead = run('ping', enr);
+  t.is(dead.code, 1);
+  t.regex(dead.err, /ERR_REQUEST_TIMEOUT/);
+});
+
+test('testnet: N nodes bootstrapped; the bootnode answers FINDNODE with its neighbours; Ctrl-C stops it', async (t) => {
+  const net = await start(t, 'testnet', '--nodes', '20', '--transport', 'udp');
+  t.regex(net.first, /^enr:/);
+  const deadline = Date.now() + 30_000;
+  while (!/bootstrapped/.test(net.stderr()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  t.regex(net.stderr(), /20 nodes on udp, bootstrapped/);
+  await new Promise((r) => setTimeout(r, 1_000)); // liveness checks
+  const found = run('findnode', net.first, '--distances', '256,255,254');
+  t.is(found.code, 0, found.err);
+  t.true(found.out.split('\n').filter((l) => l.startsWith('enr:')).length >= 5, found.out);
+  t.is(await stop(net.child, 'SIGINT'), 0);
+});

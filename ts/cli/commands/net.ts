@@ -1,0 +1,157 @@
+/** `discv5 ping`, `findnode`, `talk` (through a short-lived node), `serve` and `testnet` (long-running). */
+import { createCrypto, Discv5, Enr, MemoryNetwork } from '../../index.js';
+import { toHex } from '../../util/bytes.js';
+import { parseDistances, parseHex, parseHostPort, readKey, required, UsageError } from '../args.js';
+import { enrJson } from './enr.js';
+
+export interface Out {
+  line(text: string): void;
+  log(text: string): void;
+}
+
+async function client(bind: string | undefined): Promise<Discv5> {
+  const crypto = createCrypto();
+  const at = bind === undefined ? { ip: '0.0.0.0', port: 0 } : parseHostPort(bind, '--bind');
+  const node = await Discv5.create({
+    privateKey: crypto.generatePrivateKey(),
+    crypto,
+    bind: at.ip.includes(':') ? { ip6: at } : { ip4: at },
+    config: { refreshIntervalMs: 0 },
+  });
+  await node.start();
+  return node;
+}
+
+async function withClient<T>(bind: string | undefined, fn: (n: Discv5) => Promise<T>): Promise<T> {
+  const node = await client(bind);
+  try {
+    return await fn(node);
+  } finally {
+    await node.stop();
+  }
+}
+
+export async function ping(positionals: string[], v: Record<string, unknown>, out: Out): Promise<void> {
+  const target = required(positionals[0], 'the record to ping (enr:...)');
+  await withClient(v.bind as string | undefined, async (node) => {
+    const started = performance.now();
+    const pong = await node.ping(target);
+    const rtt = performance.now() - started;
+    const id = Enr.decode(target, node.crypto).nodeIdHex;
+    if (v.json)
+      out.line(
+        JSON.stringify({
+          nodeId: id,
+          enrSeq: pong.enrSeq.toString(),
+          ip: pong.ip,
+          port: pong.port,
+          rttMs: Math.round(rtt),
+        }),
+      );
+    else
+      out.line(`pong from ${id}: record seq ${pong.enrSeq}, sees us at ${pong.ip}:${pong.port}, ${rtt.toFixed(1)} ms`);
+  });
+}
+
+export async function findnode(positionals: string[], v: Record<string, unknown>, out: Out): Promise<void> {
+  const target = required(positionals[0], 'the record to ask (enr:...)');
+  const distances = parseDistances(required(v.distances as string | undefined, '--distances (e.g. 256,255,254)'));
+  await withClient(v.bind as string | undefined, async (node) => {
+    const records = await node.findNodes(target, distances);
+    for (const r of records) out.line(v.json ? JSON.stringify({ ...enrJson(r), enr: r.text }) : r.text);
+    out.log(`${records.length} records`);
+  });
+}
+
+export async function talk(positionals: string[], v: Record<string, unknown>, out: Out): Promise<void> {
+  const target = required(positionals[0], 'the record to talk to (enr:...)');
+  const protocol = required(positionals[1], 'the protocol');
+  const payload = parseHex(positionals[2] ?? '', 'the request');
+  await withClient(v.bind as string | undefined, async (node) => {
+    out.line(toHex(await node.talkReq(target, protocol, payload)));
+  });
+}
+
+function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+}
+
+function bootnodes(text: string | undefined): string[] {
+  return text === undefined || text === ''
+    ? []
+    : text
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+}
+
+export async function serve(v: Record<string, unknown>, out: Out): Promise<void> {
+  const listen = parseHostPort(required(v.listen as string | undefined, '--listen IP:PORT'), '--listen');
+  const crypto = createCrypto();
+  const privateKey = v.key ? readKey(v.key as string) : crypto.generatePrivateKey();
+  const node = await Discv5.create({
+    privateKey,
+    crypto,
+    bind: listen.ip.includes(':') ? { ip6: listen } : { ip4: listen },
+  });
+  node.on('sessionEstablished', (peer, _enr, inbound) =>
+    out.log(
+      `session ${inbound ? 'from' : 'to'} ${toHex(peer.nodeId).slice(0, 16)} at ${peer.socket.ip}:${peer.socket.port}`,
+    ),
+  );
+  node.on('nodeInserted', (entry) => out.log(`table + ${entry.nodeId.slice(0, 16)} (distance ${entry.distance})`));
+  node.on('socketUpdated', (a) => out.log(`our address is now ${a.ip}:${a.port}`));
+  node.on('talkRequest', (protocol) => out.log(`talk request for "${new TextDecoder().decode(protocol)}"`));
+  await node.start();
+  out.line(node.localEnr.text);
+  for (const b of bootnodes(v.bootnodes as string | undefined)) node.addEnr(b);
+  const signal = await untilSignal();
+  out.log(`${signal}: stopping`);
+  await node.stop();
+}
+
+export async function testnet(v: Record<string, unknown>, out: Out): Promise<Discv5[]> {
+  const count = Number(v.nodes ?? 10);
+  if (!Number.isInteger(count) || count < 2 || count > 20_000)
+    throw new UsageError('--nodes must be an integer 2..20000');
+  const transport = (v.transport as string | undefined) ?? 'udp';
+  if (transport !== 'udp' && transport !== 'memory') throw new UsageError('--transport must be udp or memory');
+  const basePort = v['base-port'] === undefined ? 0 : Number(v['base-port']);
+  if (!Number.isInteger(basePort) || basePort < 0 || basePort + count > 65535)
+    throw new UsageError('--base-port out of range');
+  const crypto = createCrypto();
+  const network = transport === 'memory' ? new MemoryNetwork() : undefined;
+  const nodes: Discv5[] = [];
+  for (let i = 0; i < count; i++) {
+    const node = await Discv5.create({
+      privateKey: crypto.generatePrivateKey(),
+      crypto,
+      ...(network
+        ? { transport: network.transport('127.0.0.1') }
+        : { bind: { ip4: { ip: '127.0.0.1', port: basePort === 0 ? 0 : basePort + i } } }),
+      config: { inboundPingDelayMs: 100, revalidateNewIntervalMs: 250, revalidateNewBatch: 8 },
+    });
+    await node.start();
+    nodes.push(node);
+  }
+  const boot = nodes[0] as Discv5;
+  out.line(boot.localEnr.text);
+  const started = performance.now();
+  for (const n of nodes.slice(1)) n.addEnr(boot.localEnr);
+  for (let i = 1; i < nodes.length; i += 50) await Promise.all(nodes.slice(i, i + 50).map((n) => n.findNode(n.nodeId)));
+  const live = nodes.reduce((s, n) => s + n.table().filter((e) => e.live).length, 0);
+  out.log(
+    `${count} nodes on ${transport}, bootstrapped in ${((performance.now() - started) / 1000).toFixed(1)} s (${live} live table entries)`,
+  );
+  return nodes;
+}
+
+export async function runTestnet(v: Record<string, unknown>, out: Out): Promise<void> {
+  const nodes = await testnet(v, out);
+  const signal = await untilSignal();
+  out.log(`${signal}: stopping ${nodes.length} nodes`);
+  await Promise.all(nodes.map((n) => n.stop()));
+}

@@ -1,0 +1,128 @@
+#!/usr/bin/env node
+/**
+ * `discv5`: the command-line face of discv5-native. Every command has --help; success exits 0,
+ * failure exits non-zero with a one-line reason on stderr (2 for bad arguments).
+ */
+import { parseArgs } from 'node:util';
+import { Discv5Error } from '../index.js';
+import { UsageError } from './args.js';
+import { enrCreate, enrDecode } from './commands/enr.js';
+import { keygen } from './commands/keygen.js';
+import { findnode, type Out, ping, runTestnet, serve, talk } from './commands/net.js';
+
+type Options = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
+
+interface Command {
+  usage: string;
+  summary: string;
+  options: Options;
+  run(positionals: string[], values: Record<string, unknown>, out: Out): Promise<void> | void;
+}
+
+const json = { json: { type: 'boolean' as const } };
+const bind = { bind: { type: 'string' as const } };
+
+const COMMANDS: Record<string, Command> = {
+  keygen: {
+    usage: 'discv5 keygen [--out FILE]',
+    summary: 'a new secp256k1 private key (64 hex characters); --out writes it to a new file (mode 0600)',
+    options: { out: { type: 'string' } },
+    run: (_p, v, out) => out.line(keygen(v.out as string | undefined)),
+  },
+  'enr decode': {
+    usage: 'discv5 enr decode <enr> [--json]',
+    summary: "every field of a record and its signature's validity; an invalid record exits non-zero",
+    options: { ...json },
+    run: (p, v, out) => out.line(enrDecode({ positionals: p, json: v.json === true })),
+  },
+  'enr create': {
+    usage: 'discv5 enr create --key FILE [--ip IP] [--udp PORT] [--tcp PORT] [--eth2 HEX] [--seq N]',
+    summary: 'a signed "v4" record for the key in FILE',
+    options: {
+      key: { type: 'string' },
+      ip: { type: 'string' },
+      udp: { type: 'string' },
+      tcp: { type: 'string' },
+      eth2: { type: 'string' },
+      seq: { type: 'string' },
+    },
+    run: (_p, v, out) => out.line(enrCreate(v as Record<string, string | undefined>)),
+  },
+  ping: {
+    usage: 'discv5 ping <enr> [--json] [--bind IP:PORT]',
+    summary: 'PING a node: its record seq, how it sees us, and the round trip',
+    options: { ...json, ...bind },
+    run: ping,
+  },
+  findnode: {
+    usage: 'discv5 findnode <enr> --distances 256,255,254 [--json] [--bind IP:PORT]',
+    summary: 'FINDNODE: the records a node holds at those log-distances, one per line',
+    options: { distances: { type: 'string' }, ...json, ...bind },
+    run: findnode,
+  },
+  talk: {
+    usage: 'discv5 talk <enr> <protocol> <hex> [--bind IP:PORT]',
+    summary: 'TALKREQ: prints the response as hex',
+    options: { ...bind },
+    run: talk,
+  },
+  serve: {
+    usage: 'discv5 serve --listen IP:PORT [--key FILE] [--bootnodes ENR,...]',
+    summary: 'a long-running node (a bootnode): prints its record first, then logs events; Ctrl-C stops it',
+    options: { listen: { type: 'string' }, key: { type: 'string' }, bootnodes: { type: 'string' } },
+    run: (_p, v, out) => serve(v, out),
+  },
+  testnet: {
+    usage: 'discv5 testnet --nodes N [--transport udp|memory] [--base-port P]',
+    summary: 'N nodes on loopback in one process, bootstrapped into one network; prints the bootnode record first',
+    options: { nodes: { type: 'string' }, transport: { type: 'string' }, 'base-port': { type: 'string' } },
+    run: (_p, v, out) => runTestnet(v, out),
+  },
+};
+
+function help(): string {
+  const lines = Object.values(COMMANDS).flatMap((c) => [`  ${c.usage}`, `      ${c.summary}`]);
+  return ['discv5: Node Discovery Protocol v5.1 tools', '', ...lines, '', 'Every command takes --help.'].join('\n');
+}
+
+const out: Out = {
+  line: (text) => process.stdout.write(`${text}\n`),
+  log: (text) => process.stderr.write(`${new Date().toISOString()} ${text}\n`),
+};
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    out.line(help());
+    return argv.length === 0 ? 2 : 0;
+  }
+  const name =
+    argv[0] === 'enr' && argv[1] !== undefined && !argv[1].startsWith('-') ? `enr ${argv[1]}` : (argv[0] as string);
+  const command = COMMANDS[name];
+  if (command === undefined)
+    throw new UsageError(`unknown command "${argv.slice(0, 2).join(' ')}" (discv5 --help lists them)`);
+  const rest = argv.slice(name.split(' ').length);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    out.line(`${command.usage}\n  ${command.summary}`);
+    return 0;
+  }
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: rest, options: command.options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message.split('\n')[0] as string);
+  }
+  await command.run(parsed.positionals, parsed.values as Record<string, unknown>, out);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    const code = err instanceof Discv5Error ? ` (${err.code})` : '';
+    process.stderr.write(`discv5: ${message}${code}\n`);
+    process.exitCode = err instanceof UsageError ? 2 : 1;
+  },
+);
