@@ -171,3 +171,55 @@ test('testnet: N nodes bootstrapped; the bootnode answers FINDNODE with its neig
   t.true(found.out.split('\n').filter((l) => l.startsWith('enr:')).length >= 5, found.out);
   t.is(await stop(net.child, 'SIGINT'), 0);
 });
+
+test('testnet --crawl finds every node and writes valid NDJSON and nodes.json', (t) => {
+  const ndjson = join(work, 'crawl.ndjson');
+  const nodesJson = join(work, 'nodes.json');
+  const r = spawnSync(
+    process.execPath,
+    [cli, 'testnet', '--nodes', '60', '--transport', 'memory', '--crawl', '--out', ndjson, '--nodes-json', nodesJson],
+    {
+      encoding: 'utf8',
+      timeout: 120_000,
+    },
+  );
+  t.is(r.status, 0, r.stderr);
+  t.regex(r.stdout, /crawl done: 60 nodes found, 60 answered/);
+  const lines = readFileSync(ndjson, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  t.is(lines.length, 60);
+  for (const n of lines) {
+    t.regex(n.nodeId, /^[0-9a-f]{64}$/);
+    t.regex(n.enr, /^enr:/);
+    t.is(n.answered, true);
+    t.is(typeof n.rttMs, 'number');
+    t.true(Array.isArray(n.neighbors));
+    t.is(n.seq, '1');
+  }
+  const geth = JSON.parse(readFileSync(nodesJson, 'utf8'));
+  t.is(Object.keys(geth).length, 60);
+  for (const [id, n] of Object.entries(geth) as [
+    string,
+    { record: string; seq: number; score: number; lastCheck: string },
+  ][]) {
+    t.regex(id, /^[0-9a-f]{64}$/);
+    t.regex(n.record, /^enr:/);
+    t.is(n.seq, 1);
+    t.is(n.score, 1);
+    t.false(Number.isNaN(Date.parse(n.lastCheck)));
+  }
+});
+
+test('crawl: seeded from a running testnet, it finds the whole network', async (t) => {
+  const net = await start(t, 'testnet', '--nodes', '40', '--transport', 'udp');
+  const deadline = Date.now() + 60_000;
+  while (!/bootstrapped/.test(net.stderr()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  const r = run('crawl', '--bootnodes', net.first, '--timeout', '30');
+  t.is(r.code, 0, r.err);
+  t.regex(r.out, /crawl done: 40 nodes found, 40 answered/);
+  t.is(run('crawl').code, 2, 'no seeds is a usage error');
+  t.is(run('crawl', '--network', 'nowhere').code, 2);
+  t.is(await stop(net.child, 'SIGINT'), 0);
+});

@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { Discv5Error } from '../index.js';
 import { UsageError } from './args.js';
+import { crawlCommand } from './commands/crawl.js';
 import { enrCreate, enrDecode } from './commands/enr.js';
 import { keygen } from './commands/keygen.js';
 import { findnode, type Out, ping, runTestnet, serve, talk } from './commands/net.js';
@@ -73,10 +74,39 @@ const COMMANDS: Record<string, Command> = {
     run: (_p, v, out) => serve(v, out),
   },
   testnet: {
-    usage: 'discv5 testnet --nodes N [--transport udp|memory] [--base-port P]',
-    summary: 'N nodes on loopback in one process, bootstrapped into one network; prints the bootnode record first',
-    options: { nodes: { type: 'string' }, transport: { type: 'string' }, 'base-port': { type: 'string' } },
+    usage:
+      'discv5 testnet --nodes N [--transport udp|memory] [--base-port P] [--crawl [--out F.ndjson] [--nodes-json F]]',
+    summary:
+      'N nodes on loopback in one process, bootstrapped into one network; prints the bootnode record first; --crawl crawls it and stops',
+    options: {
+      nodes: { type: 'string' },
+      transport: { type: 'string' },
+      'base-port': { type: 'string' },
+      crawl: { type: 'boolean' },
+      out: { type: 'string' },
+      'nodes-json': { type: 'string' },
+      concurrency: { type: 'string' },
+    },
     run: (_p, v, out) => runTestnet(v, out),
+  },
+  crawl: {
+    usage:
+      'discv5 crawl [--bootnodes ENR,...] [--bootnodes-file F] [--network mainnet|sepolia|holesky|hoodi] [--reseed nodes.json] [--concurrency N] [--timeout S] [--out F.ndjson] [--nodes-json F] [--fork-digest HEX] [--bind IP:PORT]',
+    summary:
+      'enumerates a whole network: every node, its newest record, whether it answered, its neighbours; then a summary',
+    options: {
+      bootnodes: { type: 'string' },
+      'bootnodes-file': { type: 'string' },
+      network: { type: 'string' },
+      reseed: { type: 'string' },
+      concurrency: { type: 'string' },
+      timeout: { type: 'string' },
+      out: { type: 'string' },
+      'nodes-json': { type: 'string' },
+      'fork-digest': { type: 'string' },
+      ...bind,
+    },
+    run: (_p, v, out) => crawlCommand(v, out),
   },
 };
 

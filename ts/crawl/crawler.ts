@@ -1,13 +1,18 @@
 /**
  * A crawler that enumerates a whole network (DESIGN.md, "Crawling fast"): for every node found it
- * asks for the node's current record (FINDNODE [0]) and walks its table three distances per request
- * from 256 down, until a request comes back empty. Many requests are in flight at once (default
+ * asks for the node's current record (FINDNODE [0]) and walks its table from distance 256 down.
+ * An answer holds at most 16 records, so the walk adapts to what comes back (each record's distance
+ * from the peer tells which bucket it came from): a full single bucket is complete, and the next
+ * distance is asked alone; an answer under 16 means every bucket asked was complete, and the next
+ * three distances go together; a cut-off answer to several distances re-asks the one it was cut in;
+ * an empty answer to three distances ends the walk. Many requests are in flight at once (default
  * 256), never more than a few per peer; unreachable nodes cost one timeout and are reported, not
  * waited on. Every record is verified (in batches, with a cache) by the node doing the asking.
  */
 
 import { setMaxListeners } from 'node:events';
 import type { Enr } from '../enr/enr.js';
+import { logDistance } from '../kademlia/distance.js';
 import type { Discv5 } from '../service/discv5.js';
 import { idKey } from '../session/keys.js';
 
@@ -46,8 +51,24 @@ export interface CrawlSummary {
 
 interface Task {
   node: CrawledNode;
-  /** null: FINDNODE [0]; otherwise the highest distance of the triple to ask. */
-  distance: number | null;
+  /** [0] for the node's own record; otherwise the distances to ask, highest first. */
+  distances: number[];
+}
+
+/** An answer's cap: a node sends at most this many records for one FINDNODE. */
+const ANSWER_CAP = 16;
+
+/** What to ask next after `asked` returned records at the distances `found` (see the file comment). */
+export function nextDistances(asked: number[], found: number[]): number[] | undefined {
+  const lowest = Math.min(...asked);
+  if (found.length >= ANSWER_CAP) {
+    if (asked.length === 1) return lowest > 1 ? [lowest - 1] : undefined;
+    // Cut off: the deepest distance that appears may be partial; ask it alone.
+    return [Math.min(...found)];
+  }
+  if (found.length === 0 && asked.length > 1) return undefined;
+  const next = [lowest - 1, lowest - 2, lowest - 3].filter((d) => d >= 1);
+  return next.length > 0 ? next : undefined;
 }
 
 export async function crawl(asker: Discv5, seeds: Enr[], options: CrawlOptions = {}): Promise<CrawlSummary> {
@@ -96,7 +117,7 @@ export async function crawl(asker: Discv5, seeds: Enr[], options: CrawlOptions =
     };
     nodes.set(key, node);
     pendingPerNode.set(key, 2);
-    queue.push({ node, distance: null }, { node, distance: 256 });
+    queue.push({ node, distances: [0] }, { node, distances: [256] });
   };
   for (const s of seeds) discover(s);
 
@@ -114,8 +135,7 @@ export async function crawl(asker: Discv5, seeds: Enr[], options: CrawlOptions =
   const runTask = async (task: Task) => {
     const { node } = task;
     const peer = idKey(node.enr.nodeId);
-    const distances =
-      task.distance === null ? [0] : [task.distance, task.distance - 1, task.distance - 2].filter((d) => d >= 1);
+    const { distances } = task;
     const t0 = performance.now();
     requests++;
     try {
@@ -124,7 +144,7 @@ export async function crawl(asker: Discv5, seeds: Enr[], options: CrawlOptions =
       node.rttMs ??= Math.round(performance.now() - t0);
       node.lastSeen = Date.now();
       node.error = undefined;
-      if (task.distance === null) {
+      if (distances[0] === 0) {
         const self = records.find((r) => idKey(r.nodeId) === peer);
         if (self !== undefined && self.seq > node.enr.seq) node.enr = self;
       } else {
@@ -132,11 +152,13 @@ export async function crawl(asker: Discv5, seeds: Enr[], options: CrawlOptions =
           node.neighbors.add(r.nodeIdHex);
           discover(r);
         }
-        // Walk on down the table while it still returns something.
-        const next = task.distance - 3;
-        if (records.length > 0 && next >= 1) {
+        const next = nextDistances(
+          distances,
+          records.map((r) => logDistance(node.enr.nodeId, r.nodeId)),
+        );
+        if (next !== undefined) {
           pendingPerNode.set(peer, (pendingPerNode.get(peer) ?? 0) + 1);
-          queue.push({ node, distance: next });
+          queue.push({ node, distances: next });
         }
       }
     } catch (err) {

@@ -2,6 +2,7 @@
 import { createCrypto, Discv5, Enr, MemoryNetwork } from '../../index.js';
 import { toHex } from '../../util/bytes.js';
 import { parseDistances, parseHex, parseHostPort, readKey, required, UsageError } from '../args.js';
+import { crawlAndReport } from './crawl.js';
 import { enrJson } from './enr.js';
 
 export interface Out {
@@ -113,7 +114,10 @@ export async function serve(v: Record<string, unknown>, out: Out): Promise<void>
   await node.stop();
 }
 
-export async function testnet(v: Record<string, unknown>, out: Out): Promise<Discv5[]> {
+export async function testnet(
+  v: Record<string, unknown>,
+  out: Out,
+): Promise<{ nodes: Discv5[]; network: MemoryNetwork | undefined }> {
   const count = Number(v.nodes ?? 10);
   if (!Number.isInteger(count) || count < 2 || count > 20_000)
     throw new UsageError('--nodes must be an integer 2..20000');
@@ -142,16 +146,49 @@ export async function testnet(v: Record<string, unknown>, out: Out): Promise<Dis
   const started = performance.now();
   for (const n of nodes.slice(1)) n.addEnr(boot.localEnr);
   for (let i = 1; i < nodes.length; i += 50) await Promise.all(nodes.slice(i, i + 50).map((n) => n.findNode(n.nodeId)));
-  const live = nodes.reduce((s, n) => s + n.table().filter((e) => e.live).length, 0);
+  // Once more now that everyone is in, so that early joiners meet their late neighbours.
+  for (let i = 0; i < nodes.length; i += 50) await Promise.all(nodes.slice(i, i + 50).map((n) => n.findNode(n.nodeId)));
+  // Nodes serve only entries that have answered a PING: wait until nearly all have (at most 30 s).
+  const entries = () => nodes.reduce((s, n) => s + n.table().length, 0);
+  const liveCount = () => nodes.reduce((s, n) => s + n.table().filter((e) => e.live).length, 0);
+  for (const deadline = performance.now() + 30_000; performance.now() < deadline; ) {
+    if (entries() - liveCount() <= entries() * 0.01) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  let live = 0;
+  live = liveCount();
   out.log(
     `${count} nodes on ${transport}, bootstrapped in ${((performance.now() - started) / 1000).toFixed(1)} s (${live} live table entries)`,
   );
-  return nodes;
+  return { nodes, network };
 }
 
 export async function runTestnet(v: Record<string, unknown>, out: Out): Promise<void> {
-  const nodes = await testnet(v, out);
-  const signal = await untilSignal();
-  out.log(`${signal}: stopping ${nodes.length} nodes`);
+  const { nodes, network } = await testnet(v, out);
+  if (v.crawl) {
+    // Crawl the network just made, from a fresh node, and stop.
+    const crypto = createCrypto();
+    const crawler = await Discv5.create({
+      privateKey: crypto.generatePrivateKey(),
+      crypto,
+      ...(network ? { transport: network.transport('127.0.0.1') } : { bind: { ip4: { ip: '127.0.0.1', port: 0 } } }),
+      config: {
+        sessionCacheCapacity: 100_000,
+        enrCacheSize: 100_000,
+        verifiedEnrCacheSize: 100_000,
+        refreshIntervalMs: 0,
+        revalidateNewIntervalMs: 0,
+        revalidateLiveIntervalMs: 0,
+        maxActiveRequests: 100_000,
+      },
+    });
+    await crawler.start();
+    out.line(await crawlAndReport(crawler, [(nodes[0] as Discv5).localEnr], v, out));
+    await crawler.stop();
+  } else {
+    const signal = await untilSignal();
+    out.log(`${signal}: stopping ${nodes.length} nodes`);
+  }
   await Promise.all(nodes.map((n) => n.stop()));
+  network?.close();
 }

@@ -1,0 +1,137 @@
+/** `discv5 crawl`: enumerates a whole network and writes what it found. */
+import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type CrawledNode, crawl } from '../../crawl/crawler.js';
+import { forkDigestOf, gethNodesJson, nodeJson, summaryText } from '../../crawl/output.js';
+import { createCrypto, Discv5, type Enr, EnrDecoder } from '../../index.js';
+import { parseHostPort, UsageError } from '../args.js';
+import type { Out } from './net.js';
+
+const NETWORKS = ['mainnet', 'sepolia', 'holesky', 'hoodi'];
+
+function bundledBootnodes(network: string): string[] {
+  // data/ sits beside dist/ in the package, and beside ts/ in a checkout.
+  for (const up of ['../data/bootnodes.json', '../../../data/bootnodes.json']) {
+    try {
+      const doc = JSON.parse(readFileSync(resolve(dirname(fileURLToPath(import.meta.url)), up), 'utf8'));
+      return doc.networks[network] ?? [];
+    } catch {}
+  }
+  throw new UsageError('bundled bootnode data not found');
+}
+
+function seedTexts(v: Record<string, unknown>): string[] {
+  const seeds: string[] = [];
+  if (v.bootnodes)
+    seeds.push(
+      ...(v.bootnodes as string)
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    );
+  if (v['bootnodes-file']) {
+    const text = readFileSync(v['bootnodes-file'] as string, 'utf8');
+    seeds.push(...text.split(/\s+/).filter((s) => s.startsWith('enr:')));
+  }
+  if (v.network) {
+    if (!NETWORKS.includes(v.network as string))
+      throw new UsageError(`--network must be one of ${NETWORKS.join(', ')}`);
+    seeds.push(...bundledBootnodes(v.network as string));
+  }
+  if (v.reseed) {
+    const doc = JSON.parse(readFileSync(v.reseed as string, 'utf8')) as Record<string, { record?: string }>;
+    seeds.push(
+      ...Object.values(doc)
+        .map((n) => n.record)
+        .filter((r): r is string => typeof r === 'string'),
+    );
+  }
+  return seeds;
+}
+
+/** Crawls from `seeds` with `asker`, writing the outputs `v` names; returns the summary text. */
+export async function crawlAndReport(
+  asker: Discv5,
+  seeds: Enr[],
+  v: Record<string, unknown>,
+  out: Out,
+): Promise<string> {
+  const forkFilter = (v['fork-digest'] as string | undefined)?.replace(/^0x/, '').toLowerCase();
+  const concurrency = v.concurrency === undefined ? 256 : Number(v.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new UsageError('--concurrency must be a positive integer');
+  const timeoutMs = v.timeout === undefined ? undefined : Number(v.timeout) * 1000;
+  if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new UsageError('--timeout must be a number of seconds');
+  const ndjson = v.out ? createWriteStream(v.out as string) : undefined;
+  const reported: CrawledNode[] = [];
+  let done = 0;
+  const started = performance.now();
+  const progress = () => {
+    const s = (performance.now() - started) / 1000;
+    return `${done} nodes crawled, ${reported.length} reported, ${s.toFixed(0)} s, ${Math.round(done / Math.max(s, 0.001))} nodes/s`;
+  };
+  const tty = process.stderr.isTTY === true;
+  const ticker = setInterval(
+    () => (tty ? process.stderr.write(`\r${progress()}   `) : out.log(progress())),
+    tty ? 250 : 5_000,
+  );
+  ticker.unref();
+  const summary = await crawl(asker, seeds, {
+    concurrency,
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    onNode: (node) => {
+      done++;
+      if (forkFilter !== undefined && forkDigestOf(node) !== forkFilter) return;
+      reported.push(node);
+      ndjson?.write(`${JSON.stringify(nodeJson(node))}\n`);
+    },
+  });
+  clearInterval(ticker);
+  if (tty) process.stderr.write('\n');
+  // Nodes still under way when a timeout hit are reported too.
+  for (const n of summary.nodes) {
+    if (!reported.includes(n) && (forkFilter === undefined || forkDigestOf(n) === forkFilter) && done < summary.found) {
+      reported.push(n);
+      ndjson?.write(`${JSON.stringify(nodeJson(n))}\n`);
+    }
+  }
+  if (ndjson) await new Promise<void>((r) => ndjson.end(() => r()));
+  if (v['nodes-json'])
+    writeFileSync(v['nodes-json'] as string, `${JSON.stringify(gethNodesJson(reported), null, 2)}\n`);
+  return summaryText(summary, reported);
+}
+
+export async function crawlCommand(v: Record<string, unknown>, out: Out): Promise<void> {
+  const texts = seedTexts(v);
+  if (texts.length === 0) throw new UsageError('no seeds: give --bootnodes, --bootnodes-file, --network or --reseed');
+  const crypto = createCrypto();
+  const decoder = new EnrDecoder(crypto);
+  const seeds = decoder.decodeBatch(texts).filter((r): r is Enr => !(r instanceof Error));
+  if (seeds.length === 0) throw new UsageError('none of the seed records is valid');
+  const at = v.bind === undefined ? { ip: '0.0.0.0', port: 0 } : parseHostPort(v.bind as string, '--bind');
+  const node = await Discv5.create({
+    privateKey: crypto.generatePrivateKey(),
+    crypto,
+    bind: at.ip.includes(':') ? { ip6: at } : { ip4: at },
+    // A session for every node of the crawl, records verified once; no table upkeep of its own.
+    config: {
+      sessionCacheCapacity: 100_000,
+      enrCacheSize: 100_000,
+      verifiedEnrCacheSize: 100_000,
+      refreshIntervalMs: 0,
+      revalidateNewIntervalMs: 0,
+      revalidateLiveIntervalMs: 0,
+      maxActiveRequests: 100_000,
+    },
+  });
+  await node.start();
+  const stopOnSignal = () => void node.stop();
+  process.once('SIGINT', stopOnSignal);
+  try {
+    out.line(await crawlAndReport(node, seeds, v, out));
+  } finally {
+    process.off('SIGINT', stopOnSignal);
+    await node.stop();
+  }
+}
