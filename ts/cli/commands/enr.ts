@@ -107,6 +107,8 @@ export function enrCreate(values: Record<string, string | boolean | undefined>):
     if (eth2.length !== 16) throw new UsageError('--eth2 must be 16 bytes (ENRForkID)');
     other.eth2 = eth2;
   }
+  if (values.seq !== undefined && !/^\d+$/.test(values.seq as string))
+    throw new UsageError('--seq must be a non-negative integer');
   try {
     return Enr.create(key, { ...entries, other }, createCrypto(), values.seq ? BigInt(values.seq as string) : 1n).text;
   } catch (err) {
