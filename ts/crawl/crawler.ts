@@ -15,6 +15,7 @@ import type { Enr } from '../enr/enr.js';
 import { logDistance } from '../kademlia/distance.js';
 import type { Discv5 } from '../service/discv5.js';
 import { idKey } from '../session/keys.js';
+import { wakeable } from '../util/wake.js';
 
 export interface CrawlOptions {
   /** Requests in flight at once (default 256). */
@@ -191,14 +192,9 @@ export async function crawl(asker: Discv5, seeds: Enr[], options: CrawlOptions =
         void runTask(task);
       }
       if (inFlight === 0 && queue.length === 0) break;
-      await new Promise<void>((resolve) => {
-        const onEnd = () => resolve();
-        wake = () => {
-          controller.signal.removeEventListener('abort', onEnd);
-          resolve();
-        };
-        controller.signal.addEventListener('abort', onEnd, { once: true });
-      });
+      const w = wakeable(controller.signal);
+      wake = w.wake;
+      await w.wait;
       wake = undefined;
     }
   } finally {

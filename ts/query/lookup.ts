@@ -9,6 +9,7 @@ import type { Enr } from '../enr/enr.js';
 import { logDistance } from '../kademlia/distance.js';
 import { idKey } from '../session/keys.js';
 import { concatBytes } from '../util/bytes.js';
+import { wakeable } from '../util/wake.js';
 
 export interface LookupOptions {
   target: Uint8Array;
@@ -131,14 +132,9 @@ export async function lookup(o: LookupOptions): Promise<LookupResult> {
       }
       if (inFlight === 0) break; // nothing left to ask among the k closest
       // Wait for a query to finish (or the lookup to end); the listener goes with the wait.
-      await new Promise<void>((resolve) => {
-        const onEnd = () => resolve();
-        wake = () => {
-          controller.signal.removeEventListener('abort', onEnd);
-          resolve();
-        };
-        controller.signal.addEventListener('abort', onEnd, { once: true });
-      });
+      const w = wakeable(controller.signal);
+      wake = w.wake;
+      await w.wait;
       wake = undefined;
     }
   } finally {

@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type CrawledNode, crawl } from '../../crawl/crawler.js';
 import { forkDigestOf, gethNodesJson, nodeJson, summaryText } from '../../crawl/output.js';
-import { createCrypto, Discv5, type Enr, EnrDecoder } from '../../index.js';
+import { createCrypto, Discv5, type Discv5Options, type Enr, EnrDecoder } from '../../index.js';
 import { parseHostPort, UsageError } from '../args.js';
 import type { Out } from './net.js';
 
@@ -48,6 +48,27 @@ function seedTexts(v: Record<string, unknown>): string[] {
     );
   }
   return seeds;
+}
+
+/** A node to crawl with: a session for every node of the crawl, records verified once, no table upkeep. */
+export async function crawlerNode(place: Pick<Discv5Options, 'bind' | 'transport'>): Promise<Discv5> {
+  const crypto = createCrypto();
+  const node = await Discv5.create({
+    privateKey: crypto.generatePrivateKey(),
+    crypto,
+    ...place,
+    config: {
+      sessionCacheCapacity: 100_000,
+      enrCacheSize: 100_000,
+      verifiedEnrCacheSize: 100_000,
+      maxActiveRequests: 100_000,
+      refreshIntervalMs: 0,
+      revalidateNewIntervalMs: 0,
+      revalidateLiveIntervalMs: 0,
+    },
+  });
+  await node.start();
+  return node;
 }
 
 /** Crawls from `seeds` with `asker`, writing the outputs `v` names; returns the summary text. */
@@ -110,22 +131,7 @@ export async function crawlCommand(v: Record<string, unknown>, out: Out): Promis
   const seeds = decoder.decodeBatch(texts).filter((r): r is Enr => !(r instanceof Error));
   if (seeds.length === 0) throw new UsageError('none of the seed records is valid');
   const at = v.bind === undefined ? { ip: '0.0.0.0', port: 0 } : parseHostPort(v.bind as string, '--bind');
-  const node = await Discv5.create({
-    privateKey: crypto.generatePrivateKey(),
-    crypto,
-    bind: at.ip.includes(':') ? { ip6: at } : { ip4: at },
-    // A session for every node of the crawl, records verified once; no table upkeep of its own.
-    config: {
-      sessionCacheCapacity: 100_000,
-      enrCacheSize: 100_000,
-      verifiedEnrCacheSize: 100_000,
-      refreshIntervalMs: 0,
-      revalidateNewIntervalMs: 0,
-      revalidateLiveIntervalMs: 0,
-      maxActiveRequests: 100_000,
-    },
-  });
-  await node.start();
+  const node = await crawlerNode({ bind: at.ip.includes(':') ? { ip6: at } : { ip4: at } });
   const stopOnSignal = () => void node.stop();
   process.once('SIGINT', stopOnSignal);
   try {

@@ -2,7 +2,7 @@
 import { createCrypto, Discv5, Enr, MemoryNetwork } from '../../index.js';
 import { toHex } from '../../util/bytes.js';
 import { parseDistances, parseHex, parseHostPort, readKey, required, UsageError } from '../args.js';
-import { crawlAndReport } from './crawl.js';
+import { crawlAndReport, crawlerNode } from './crawl.js';
 import { enrJson } from './enr.js';
 
 export interface Out {
@@ -167,22 +167,9 @@ export async function runTestnet(v: Record<string, unknown>, out: Out): Promise<
   const { nodes, network } = await testnet(v, out);
   if (v.crawl) {
     // Crawl the network just made, from a fresh node, and stop.
-    const crypto = createCrypto();
-    const crawler = await Discv5.create({
-      privateKey: crypto.generatePrivateKey(),
-      crypto,
-      ...(network ? { transport: network.transport('127.0.0.1') } : { bind: { ip4: { ip: '127.0.0.1', port: 0 } } }),
-      config: {
-        sessionCacheCapacity: 100_000,
-        enrCacheSize: 100_000,
-        verifiedEnrCacheSize: 100_000,
-        refreshIntervalMs: 0,
-        revalidateNewIntervalMs: 0,
-        revalidateLiveIntervalMs: 0,
-        maxActiveRequests: 100_000,
-      },
-    });
-    await crawler.start();
+    const crawler = await crawlerNode(
+      network ? { transport: network.transport('127.0.0.1') } : { bind: { ip4: { ip: '127.0.0.1', port: 0 } } },
+    );
     out.line(await crawlAndReport(crawler, [(nodes[0] as Discv5).localEnr], v, out));
     await crawler.stop();
   } else {
