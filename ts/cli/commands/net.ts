@@ -148,11 +148,15 @@ export async function testnet(
   for (let i = 1; i < nodes.length; i += 50) await Promise.all(nodes.slice(i, i + 50).map((n) => n.findNode(n.nodeId)));
   // Once more now that everyone is in, so that early joiners meet their late neighbours.
   for (let i = 0; i < nodes.length; i += 50) await Promise.all(nodes.slice(i, i + 50).map((n) => n.findNode(n.nodeId)));
-  // Nodes serve only entries that have answered a PING: wait until nearly all have (at most 30 s).
-  const entries = () => nodes.reduce((s, n) => s + n.table().length, 0);
+  // Nodes serve only entries that have answered a PING, so a node is findable once it is live in
+  // some other node's table: wait until every node is (at most 30 s).
+  const unfindable = () => {
+    const live = new Set<string>();
+    for (const n of nodes) for (const e of n.table()) if (e.live) live.add(e.nodeId);
+    return nodes.filter((n) => !live.has(n.localEnr.nodeIdHex)).length;
+  };
   const liveCount = () => nodes.reduce((s, n) => s + n.table().filter((e) => e.live).length, 0);
-  for (const deadline = performance.now() + 30_000; performance.now() < deadline; ) {
-    if (entries() - liveCount() <= entries() * 0.01) break;
+  for (const deadline = performance.now() + 30_000; performance.now() < deadline && unfindable() > 0; ) {
     await new Promise((r) => setTimeout(r, 250));
   }
   let live = 0;
