@@ -85,11 +85,18 @@ bothBackends('malformed headers are dropped with their reason', (t, c) => {
   const good = fromHex(v.expected.packet);
   const header = c.unmaskHeader(maskB, good) as Uint8Array;
   // Re-mask a changed header (and message) to make each defect.
-  const remask = (edit: (h: Uint8Array) => void, message: Uint8Array = good.subarray(header.length)) => {
-    const h = Uint8Array.from(header.subarray(16));
+  // Unmask a packet, change its header, mask it again: each defect made on a valid packet.
+  const edited = (
+    packet: Uint8Array,
+    unmasked: Uint8Array,
+    edit: (h: Uint8Array) => void,
+    message = packet.subarray(unmasked.length),
+  ) => {
+    const h = Uint8Array.from(unmasked.subarray(16));
     edit(h);
     return c.maskPacket(maskB, zeroIv, h, message);
   };
+  const remask = (edit: (h: Uint8Array) => void, message?: Uint8Array) => edited(good, header, edit, message);
   t.is(decodePacket(c, maskB, good.subarray(0, 62)), 'malformed-header');
   t.is(decodePacket(c, idA.subarray(0, 16), good), 'malformed-header', 'masked for another node');
   t.is(
@@ -134,11 +141,7 @@ bothBackends('malformed headers are dropped with their reason', (t, c) => {
   );
   const hs = fromHex(packets.ping_handshake_packet.expected.packet);
   const hsHeader = c.unmaskHeader(maskB, hs) as Uint8Array;
-  const hsEdit = (edit: (h: Uint8Array) => void) => {
-    const h = Uint8Array.from(hsHeader.subarray(16));
-    edit(h);
-    return c.maskPacket(maskB, zeroIv, h, hs.subarray(hsHeader.length));
-  };
+  const hsEdit = (edit: (h: Uint8Array) => void) => edited(hs, hsHeader, edit);
   t.is(
     decodePacket(
       c,

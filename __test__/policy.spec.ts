@@ -1,7 +1,7 @@
 /** Policy building blocks: address scopes and subnets, vote counting, token buckets, bans and permits. */
 import test from 'ava';
 import { BanList } from '../ts/policy/bans.js';
-import { type IpScope, ipScope, relayable, subnetOf } from '../ts/policy/ip-class.js';
+import { type IpScope, ipScope, isLoopback, relayable, subnetOf } from '../ts/policy/ip-class.js';
 import { RateLimiter } from '../ts/policy/rate-limit.js';
 import { AddressVotes } from '../ts/policy/votes.js';
 
@@ -23,7 +23,11 @@ test('address scopes and subnets', (t) => {
     ['8.8.8.8', 'public'],
     ['2001:db8::1', 'public'],
   ];
-  for (const [ip, scope] of cases) t.is(ipScope(ip), scope, ip);
+  for (const [ip, scope] of cases) {
+    t.is(ipScope(ip), scope, ip);
+    // The gate's per-packet shortcut agrees with the full classification (addresses arrive normalised).
+    if (!ip.startsWith('::ffff:')) t.is(isLoopback(ip), scope === 'loopback', ip);
+  }
   t.is(subnetOf('203.0.113.77'), '203.0.113.0/24');
   t.is(subnetOf('2001:db8:1:2:3::9'), '20010db800010002::/64');
 });

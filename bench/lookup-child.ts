@@ -16,8 +16,6 @@ interface Measured {
   nodeId: string;
   lookup(target: Uint8Array): Promise<number>;
   stop(): Promise<void>;
-  /** Our node's counters (request timeouts and the like); empty for the rival. */
-  metrics(): Record<string, number>;
 }
 
 async function ours(backend: 'native' | 'js'): Promise<Measured> {
@@ -34,7 +32,6 @@ async function ours(backend: 'native' | 'js'): Promise<Measured> {
     nodeId: node.localEnr.nodeIdHex,
     lookup: async (t) => (await node.findNode(t)).length,
     stop: () => node.stop(),
-    metrics: () => node.metrics(),
   };
 }
 
@@ -46,7 +43,6 @@ async function rival(): Promise<Measured> {
     nodeId: enr.nodeId,
     lookup: async (t) => (await node.findNode(Buffer.from(t).toString('hex'))).length,
     stop: () => node.stop(),
-    metrics: () => ({}),
   };
 }
 
@@ -67,7 +63,7 @@ for (let i = 0; i < count; i++) {
 }
 const cpu = process.cpuUsage(cpu0);
 process.stdout.write(
-  `${JSON.stringify({ nodeId: node.nodeId, latencies, found, cpuMs: (cpu.user + cpu.system) / 1000, metrics: node.metrics() })}\n`,
+  `${JSON.stringify({ nodeId: node.nodeId, latencies, found, cpuMs: (cpu.user + cpu.system) / 1000 })}\n`,
 );
 await node.stop();
 process.exit(0);

@@ -33,6 +33,13 @@ function maskingIv(given?: Uint8Array): Uint8Array {
 }
 
 /** An ordinary message packet sealed with the session's write key. */
+/** static-header ‖ src-id: the unmasked header of an ordinary (flag 0) packet. */
+function messageHeader(nonce: Uint8Array, srcId: Uint8Array): Uint8Array {
+  const header = staticHeader(FLAG_MESSAGE, nonce, 32);
+  header.set(srcId, STATIC_HEADER_SIZE);
+  return header;
+}
+
 export function encodeMessagePacket(
   crypto: Crypto,
   destId: Uint8Array,
@@ -42,9 +49,7 @@ export function encodeMessagePacket(
   plaintext: Uint8Array,
   iv?: Uint8Array,
 ): Uint8Array {
-  const header = staticHeader(FLAG_MESSAGE, nonce, 32);
-  header.set(srcId, STATIC_HEADER_SIZE);
-  return crypto.sealPacket(destId.subarray(0, 16), maskingIv(iv), header, writeKey, plaintext);
+  return crypto.sealPacket(destId.subarray(0, 16), maskingIv(iv), messageHeader(nonce, srcId), writeKey, plaintext);
 }
 
 /** A flag-0 packet with random bytes for a message: how contact starts without a session (§3.6). */
@@ -55,12 +60,10 @@ export function encodeRandomPacket(
   nonce: Uint8Array,
   iv?: Uint8Array,
 ): Uint8Array {
-  const header = staticHeader(FLAG_MESSAGE, nonce, 32);
-  header.set(srcId, STATIC_HEADER_SIZE);
   return crypto.maskPacket(
     destId.subarray(0, 16),
     maskingIv(iv),
-    header,
+    messageHeader(nonce, srcId),
     randomFillSync(new Uint8Array(RANDOM_MESSAGE_SIZE)),
   );
 }

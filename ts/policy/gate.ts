@@ -5,7 +5,7 @@
  * budget per IP; repeated invalid packets from one IP earn it a temporary ban.
  */
 import { BanList } from './bans.js';
-import { ipScope } from './ip-class.js';
+import { isLoopback } from './ip-class.js';
 import { RateLimiter } from './rate-limit.js';
 
 export interface GateConfig {
@@ -70,9 +70,7 @@ export class PacketGate {
   }
 
   #exempt(ip: string): boolean {
-    return (
-      (!this.#config.limitLoopback && ipScope(ip) === 'loopback') || this.bans.isPermittedIp(ip) || this.#expecting(ip)
-    );
+    return (!this.#config.limitLoopback && isLoopback(ip)) || this.bans.isPermittedIp(ip) || this.#expecting(ip);
   }
 
   /** Before decoding: IP bans and the IP and total rates. */
@@ -98,7 +96,7 @@ export class PacketGate {
 
   /** An invalid packet from `ip`; true if that earned it a ban. */
   invalid(ip: string): boolean {
-    if (!this.#config.limitLoopback && ipScope(ip) === 'loopback') return false;
+    if (!this.#config.limitLoopback && isLoopback(ip)) return false;
     return this.bans.invalidPacket(ip);
   }
 }

@@ -31,6 +31,11 @@ export function ipScope(ip: string): IpScope {
   return 'public';
 }
 
+/** Loopback, from the normalised text alone (cheap enough for every inbound packet). */
+export function isLoopback(ip: string): boolean {
+  return ip.startsWith('127.') || ip === '::1';
+}
+
 /** The subnet an address counts against: its /24 (IPv4) or /64 (IPv6), as text. */
 export function subnetOf(ip: string): string {
   const v4 = parseIPv4(ip);

@@ -15,7 +15,7 @@ import { isRequest, MessageType } from '../message/types.js';
 import { PacketGate } from '../policy/gate.js';
 import { relayable } from '../policy/ip-class.js';
 import { AddressVotes } from '../policy/votes.js';
-import { type LookupResult, lookup } from '../query/lookup.js';
+import { type LookupOptions, type LookupResult, lookup } from '../query/lookup.js';
 import { RequestManager, type RequestOptions } from '../rpc/requests.js';
 import { idKey } from '../session/keys.js';
 import { SessionLayer } from '../session/layer.js';
@@ -376,18 +376,9 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
     if (!this.isRunning) throw new Discv5Error(ErrorCode.NOT_STARTED, 'start the node first');
     this.#table.touchBucket(t);
     this.#counters.inc('lookup.started');
-    const result = await lookup({
-      target: t,
-      localId: this.nodeId,
-      seeds: this.#table.closest(t, this.#table.k).map((e) => e.enr),
-      query: (peer, distances, signal) => this.#lookupQuery(peer, distances, signal),
-      crypto: this.crypto,
-      alpha: this.config.lookupParallelism,
-      k: this.#table.k,
-      timeoutMs: options.timeoutMs ?? this.config.lookupTimeoutMs,
-      ...(options.signal ? { signal: options.signal } : {}),
-      onRecord: (enr) => this.#learn(enr, {}),
-    });
+    const result = await lookup(
+      this.#lookupOptions(t, options.timeoutMs ?? this.config.lookupTimeoutMs, options.signal),
+    );
     this.#counters.inc('lookup.queries', result.queries);
     return result;
   }
@@ -417,16 +408,9 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
     for (const e of this.#table.entries()) consider(e.enr);
     const deadline = Date.now() + (options.timeoutMs ?? this.config.lookupTimeoutMs);
     while (found.size < options.count && Date.now() < deadline && !options.signal?.aborted) {
+      const target = randomFillSync(new Uint8Array(32));
       const result = await lookup({
-        target: randomFillSync(new Uint8Array(32)),
-        localId: this.nodeId,
-        seeds: this.#table.closest(randomFillSync(new Uint8Array(32)), this.#table.k).map((e) => e.enr),
-        query: (peer, distances, signal) => this.#lookupQuery(peer, distances, signal),
-        crypto: this.crypto,
-        alpha: this.config.lookupParallelism,
-        k: this.#table.k,
-        timeoutMs: Math.max(1, deadline - Date.now()),
-        ...(options.signal ? { signal: options.signal } : {}),
+        ...this.#lookupOptions(target, Math.max(1, deadline - Date.now()), options.signal),
         onRecord: (enr) => {
           this.#learn(enr, {});
           consider(enr);
@@ -455,6 +439,22 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
   #matchesSource(enr: Enr, peer: NodeAddress): boolean {
     const ep = peer.socket.family === 4 ? enr.endpoint4() : enr.endpoint6();
     return ep === undefined || (ep.ip === peer.socket.ip && ep.port === peer.socket.port);
+  }
+
+  /** What every lookup of this node shares: seeds from the table, FINDNODE without retry, records learned. */
+  #lookupOptions(target: Uint8Array, timeoutMs: number, signal: AbortSignal | undefined): LookupOptions {
+    return {
+      target,
+      localId: this.nodeId,
+      seeds: this.#table.closest(target, this.#table.k).map((e) => e.enr),
+      query: (peer, distances, s) => this.#lookupQuery(peer, distances, s),
+      crypto: this.crypto,
+      alpha: this.config.lookupParallelism,
+      k: this.#table.k,
+      timeoutMs,
+      ...(signal ? { signal } : {}),
+      onRecord: (enr) => this.#learn(enr, {}),
+    };
   }
 
   /** A lookup's FINDNODE: no retry (a node that does not answer once is not worth waiting on twice). */
