@@ -6,18 +6,33 @@
  * distance is asked alone; an answer under 16 means every bucket asked was complete, and the next
  * three distances go together; a cut-off answer to several distances re-asks the one it was cut in;
  * an empty answer to three distances ends the walk. Many requests are in flight at once (default
- * 256), never more than a few per peer; unreachable nodes cost one timeout and are reported, not
+ * 256), never more than a few per peer; a node that never answers costs two timeouts and is reported, not
  * waited on. Every record is verified (in batches, with a cache) by the node doing the asking.
  */
 
 import { setMaxListeners } from 'node:events';
 import type { Enr } from '../enr/enr.js';
 import { logDistance } from '../kademlia/distance.js';
-import type { Discv5 } from '../service/discv5.js';
 import { idKey } from '../session/keys.js';
 import { wakeable } from '../util/wake.js';
 
-export interface CrawlOptions {
+/** What the crawl needs of a record: a `Discv5` node crawls with `Enr`s. */
+export interface CrawlRecord {
+  readonly nodeId: Uint8Array;
+  readonly nodeIdHex: string;
+  readonly seq: bigint;
+}
+
+/**
+ * The node that asks: a `Discv5` is one. The walk and its scheduling depend only on this, so the
+ * system benchmark can run the very same crawl on another discv5 implementation.
+ */
+export interface CrawlAsker<R extends CrawlRecord = Enr> {
+  readonly nodeId: Uint8Array;
+  findNodes(enr: NoInfer<R>, distances: number[], options: { signal: AbortSignal; retries: number }): Promise<R[]>;
+}
+
+export interface CrawlOptions<R extends CrawlRecord = Enr> {
   /** Requests in flight at once (default 256). */
   concurrency?: number;
   /** Requests in flight to one peer (default 2). */
@@ -26,11 +41,11 @@ export interface CrawlOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
   /** Sees each node once its crawl is done (answered or not). */
-  onNode?: (node: CrawledNode) => void;
+  onNode?: (node: CrawledNode<R>) => void;
 }
 
-export interface CrawledNode {
-  enr: Enr;
+export interface CrawledNode<R extends CrawlRecord = Enr> {
+  enr: R;
   answered: boolean;
   /** Round trip of the first answer. */
   rttMs: number | undefined;
@@ -41,8 +56,8 @@ export interface CrawledNode {
   neighbors: Set<string>;
 }
 
-export interface CrawlSummary {
-  nodes: CrawledNode[];
+export interface CrawlSummary<R extends CrawlRecord = Enr> {
+  nodes: CrawledNode<R>[];
   found: number;
   answered: number;
   requests: number;
@@ -50,8 +65,8 @@ export interface CrawlSummary {
   stop: 'done' | 'timeout' | 'aborted';
 }
 
-interface Task {
-  node: CrawledNode;
+interface Task<R extends CrawlRecord> {
+  node: CrawledNode<R>;
   /** [0] for the node's own record; otherwise the distances to ask, highest first. */
   distances: number[];
 }
@@ -72,17 +87,21 @@ export function nextDistances(asked: number[], found: number[]): number[] | unde
   return next.length > 0 ? next : undefined;
 }
 
-export async function crawl(asker: Discv5, seeds: Enr[], options: CrawlOptions = {}): Promise<CrawlSummary> {
+export async function crawl<R extends CrawlRecord = Enr>(
+  asker: CrawlAsker<R>,
+  seeds: NoInfer<R>[],
+  options: CrawlOptions<R> = {},
+): Promise<CrawlSummary<R>> {
   const concurrency = options.concurrency ?? 256;
   const perPeer = options.perPeer ?? 2;
   const started = performance.now();
-  const nodes = new Map<string, CrawledNode>();
-  const queue: Task[] = [];
+  const nodes = new Map<string, CrawledNode<R>>();
+  const queue: Task<R>[] = [];
   const inFlightPerPeer = new Map<string, number>();
   const pendingPerNode = new Map<string, number>();
   let inFlight = 0;
   let requests = 0;
-  let stop: CrawlSummary['stop'] = 'done';
+  let stop: CrawlSummary<R>['stop'] = 'done';
   const controller = new AbortController();
   // Every request in flight listens on this one signal (and stops listening when it ends).
   setMaxListeners(concurrency + 16, controller.signal);
@@ -97,7 +116,7 @@ export async function crawl(asker: Discv5, seeds: Enr[], options: CrawlOptions =
           controller.abort();
         }, options.timeoutMs);
 
-  const discover = (enr: Enr) => {
+  const discover = (enr: R) => {
     const key = idKey(enr.nodeId);
     const now = Date.now();
     const known = nodes.get(key);
@@ -107,7 +126,7 @@ export async function crawl(asker: Discv5, seeds: Enr[], options: CrawlOptions =
       return;
     }
     if (key === idKey(asker.nodeId)) return;
-    const node: CrawledNode = {
+    const node: CrawledNode<R> = {
       enr,
       answered: false,
       rttMs: undefined,
@@ -122,7 +141,7 @@ export async function crawl(asker: Discv5, seeds: Enr[], options: CrawlOptions =
   };
   for (const s of seeds) discover(s);
 
-  const finishTask = (node: CrawledNode) => {
+  const finishTask = (node: CrawledNode<R>) => {
     const key = idKey(node.enr.nodeId);
     const left = (pendingPerNode.get(key) ?? 1) - 1;
     if (left > 0) pendingPerNode.set(key, left);
@@ -133,14 +152,17 @@ export async function crawl(asker: Discv5, seeds: Enr[], options: CrawlOptions =
   };
 
   let wake: (() => void) | undefined;
-  const runTask = async (task: Task) => {
+  const runTask = async (task: Task<R>) => {
     const { node } = task;
     const peer = idKey(node.enr.nodeId);
     const { distances } = task;
     const t0 = performance.now();
     requests++;
     try {
-      const records = await asker.findNodes(node.enr, distances, { signal: controller.signal, retries: 0 });
+      // One lost packet must not lose a node's whole table: until it has answered, a request is
+      // sent again once; after that an answer proves it is there, and none is retried.
+      const retries = node.answered ? 0 : 1;
+      const records = await asker.findNodes(node.enr, distances, { signal: controller.signal, retries });
       node.answered = true;
       node.rttMs ??= Math.round(performance.now() - t0);
       node.lastSeen = Date.now();
@@ -180,7 +202,7 @@ export async function crawl(asker: Discv5, seeds: Enr[], options: CrawlOptions =
       }
       // Start what the limits allow; tasks for a busy peer wait their turn.
       for (let i = 0; i < queue.length && inFlight < concurrency; ) {
-        const task = queue[i] as Task;
+        const task = queue[i] as Task<R>;
         const peer = idKey(task.node.enr.nodeId);
         if ((inFlightPerPeer.get(peer) ?? 0) >= perPeer) {
           i++;

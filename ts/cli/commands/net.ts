@@ -1,5 +1,5 @@
 /** `discv5 ping`, `findnode`, `talk` (through a short-lived node), `serve` and `testnet` (long-running). */
-import { createCrypto, Discv5, Enr, MemoryNetwork } from '../../index.js';
+import { createCrypto, Discv5, type Discv5Config, Enr, MemoryNetwork } from '../../index.js';
 import { toHex } from '../../util/bytes.js';
 import { parseDistances, parseHex, parseHostPort, readKey, required, UsageError } from '../args.js';
 import { crawlAndReport, crawlerNode } from './crawl.js';
@@ -114,9 +114,11 @@ export async function serve(v: Record<string, unknown>, out: Out): Promise<void>
   await node.stop();
 }
 
+/** Starts and bootstraps a testnet; `config` adds to (or overrides) the nodes' settings. */
 export async function testnet(
   v: Record<string, unknown>,
   out: Out,
+  config: Partial<Discv5Config> = {},
 ): Promise<{ nodes: Discv5[]; network: MemoryNetwork | undefined }> {
   const count = Number(v.nodes ?? 10);
   if (!Number.isInteger(count) || count < 2 || count > 20_000)
@@ -136,7 +138,7 @@ export async function testnet(
       ...(network
         ? { transport: network.transport('127.0.0.1') }
         : { bind: { ip4: { ip: '127.0.0.1', port: basePort === 0 ? 0 : basePort + i } } }),
-      config: { inboundPingDelayMs: 100, revalidateNewIntervalMs: 250, revalidateNewBatch: 8 },
+      config: { inboundPingDelayMs: 100, revalidateNewIntervalMs: 250, revalidateNewBatch: 8, ...config },
     });
     await node.start();
     nodes.push(node);
