@@ -57,7 +57,13 @@ test('the walk rule: full buckets one at a time, sparse ones three at a time, cu
   t.deepEqual(nextDistances([256], sixteen(256)), [255], 'a full bucket: the next one alone');
   t.deepEqual(nextDistances([252], [252, 252, 252]), [251, 250, 249], 'not full: three together');
   t.deepEqual(nextDistances([251, 250, 249], [...Array(10).fill(251), ...Array(6).fill(250)]), [250], 'cut off in 250');
-  t.is(nextDistances([248, 247, 246], []), undefined, 'three empty buckets end the walk');
+  const sweep = Array.from({ length: 16 }, (_, i) => 245 - i);
+  t.deepEqual(nextDistances([248, 247, 246], []), sweep, 'three empty buckets: one sweep of the next 16');
+  t.is(nextDistances(sweep, []), undefined, 'an empty sweep ends the walk');
+  t.deepEqual(nextDistances(sweep, [240, 240, 233]), [229, 228, 227], 'a sweep that finds some: walk on below it');
+  t.deepEqual(nextDistances(sweep, [...Array(12).fill(244), ...Array(4).fill(241)]), [241], 'a cut-off sweep');
+  t.deepEqual(nextDistances([3, 2, 1], []), undefined, 'nothing below 1');
+  t.deepEqual(nextDistances([5, 4, 3], []), [2, 1], 'a sweep stops at 1');
   t.deepEqual(nextDistances([249], []), [248, 247, 246], 'one empty bucket does not');
   t.is(nextDistances([1], sixteen(1)), undefined);
 });

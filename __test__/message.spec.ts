@@ -1,7 +1,7 @@
 /** Message codecs: round trips, request ids of 0..8 bytes echoed exactly, strict integers, bad shapes dropped. */
 import test from 'ava';
 import { decodeMessage, encodeMessage } from '../ts/message/codec.js';
-import { type Message, type MessageDropReason, MessageType } from '../ts/message/types.js';
+import { type Message, type MessageDropReason, MessageType, type NodesMessage } from '../ts/message/types.js';
 import { encode as rlpEncode } from '../ts/rlp/rlp.js';
 import { concatBytes, fromHex, toHex } from '../ts/util/bytes.js';
 import { vectors } from './helpers/vectors.js';
@@ -63,8 +63,34 @@ test('malformed messages are drop reasons, never exceptions', (t) => {
     [m(4, id, Uint8Array.of(1), [id]), 'bad-message-field'],
     [m(5, id, id), 'bad-message-field'],
     [concatBytes(Uint8Array.of(1), fromHex('c0')), 'bad-message-rlp'],
+    // NODES is read by spans (see decodeNodes): the same reasons as every other message.
+    [concatBytes(Uint8Array.of(4), fromHex('c0')), 'bad-message-rlp'],
+    [concatBytes(Uint8Array.of(4), fromHex('c3')), 'bad-message-rlp'],
+    [concatBytes(Uint8Array.of(4), fromHex('80')), 'bad-message-rlp'],
+    [concatBytes(m(4, id, Uint8Array.of(1), []), fromHex('00')), 'bad-message-rlp'],
+    [m(4, [id], Uint8Array.of(1), []), 'bad-request-id'],
+    [m(4, new Uint8Array(9), Uint8Array.of(1), []), 'bad-request-id'],
+    [m(4, id), 'bad-message-field'],
+    [m(4, id, fromHex('0001'), []), 'bad-message-field'],
+    [m(4, id, [id], []), 'bad-message-field'],
+    [m(4, id, Uint8Array.of(1)), 'bad-message-field'],
+    [m(4, id, Uint8Array.of(1), id), 'bad-message-field'],
+    [m(4, id, Uint8Array.of(1), [[id], id]), 'bad-message-field'],
+    [fromHex('04c88400000001' + '01' + 'c3c0'), 'bad-message-rlp'],
   ];
   for (const [bytes, reason] of cases) t.is(decodeMessage(bytes), reason, toHex(bytes));
+});
+
+test('NODES records come out as copies of their own bytes, whatever their contents', (t) => {
+  const record = fromHex(vectors.enr.eip778_example.derived.rlp);
+  // The ENR decoder is what checks a record; the message layer passes each one on as it came.
+  const odd = rlpEncode([Uint8Array.of(1, 2), [Uint8Array.of(3)]]);
+  const plaintext = encodeMessage({ type: MessageType.NODES, requestId: id, total: 2, enrs: [record, odd] });
+  const m = decodeMessage(plaintext) as NodesMessage;
+  t.deepEqual(m.enrs, [record, odd]);
+  t.not(m.enrs[0]?.buffer, plaintext.buffer, 'a copy, not a view that would pin the whole packet');
+  const trailing = decodeMessage(concatBytes(Uint8Array.of(4), rlpEncode([id, Uint8Array.of(1), [], id])));
+  t.deepEqual(trailing, { type: MessageType.NODES, requestId: id, total: 1, enrs: [] }, 'extra fields ignored');
 });
 
 test('extra trailing fields are ignored, for later protocol versions', (t) => {

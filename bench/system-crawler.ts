@@ -82,15 +82,15 @@ const started = performance.now();
 const summary = await crawler.crawl();
 const wallMs = performance.now() - started;
 const cpu = process.cpuUsage(cpu0);
-process.stdout.write(
-  `${JSON.stringify({
-    nodeId: crawler.nodeId,
-    found: summary.nodes.map((n) => n.enr.nodeIdHex),
-    answered: summary.answered,
-    requests: summary.requests,
-    wallMs,
-    cpuMs: (cpu.user + cpu.system) / 1000,
-  })}\n`,
-);
+// Written to the end before exiting: the line is long (every id found).
+const report = `${JSON.stringify({
+  nodeId: crawler.nodeId,
+  found: summary.nodes.map((n) => n.enr.nodeIdHex),
+  answered: summary.answered,
+  requests: summary.requests,
+  wallMs,
+  cpuMs: (cpu.user + cpu.system) / 1000,
+})}\n`;
+await new Promise((resolve) => process.stdout.write(report, resolve));
 await crawler.stop();
 process.exit(0);

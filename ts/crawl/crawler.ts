@@ -5,7 +5,8 @@
  * from the peer tells which bucket it came from): a full single bucket is complete, and the next
  * distance is asked alone; an answer under 16 means every bucket asked was complete, and the next
  * three distances go together; a cut-off answer to several distances re-asks the one it was cut in;
- * an empty answer to three distances ends the walk. Many requests are in flight at once (default
+ * an empty answer to three distances is followed by one sweep of the next 16 (tables can have
+ * gaps), and an empty sweep ends the walk. Many requests are in flight at once (default
  * 256), never more than a few per peer; a node that never answers costs two timeouts and is reported, not
  * waited on. Every record is verified (in batches, with a cache) by the node doing the asking.
  */
@@ -74,6 +75,12 @@ interface Task<R extends CrawlRecord> {
 /** An answer's cap: a node sends at most this many records for one FINDNODE. */
 const ANSWER_CAP = 16;
 
+/** Distances in the sweep that follows three empty ones (see `nextDistances`). */
+const SWEEP = 16;
+
+const below = (lowest: number, count: number) =>
+  Array.from({ length: count }, (_, i) => lowest - 1 - i).filter((d) => d >= 1);
+
 /** What to ask next after `asked` returned records at the distances `found` (see the file comment). */
 export function nextDistances(asked: number[], found: number[]): number[] | undefined {
   const lowest = Math.min(...asked);
@@ -82,8 +89,14 @@ export function nextDistances(asked: number[], found: number[]): number[] | unde
     // Cut off: the deepest distance that appears may be partial; ask it alone.
     return [Math.min(...found)];
   }
-  if (found.length === 0 && asked.length > 1) return undefined;
-  const next = [lowest - 1, lowest - 2, lowest - 3].filter((d) => d >= 1);
+  let next: number[];
+  if (found.length > 0 || asked.length === 1) next = below(lowest, 3);
+  // Three empty buckets usually mean the table is done, but a table can have a gap (a node that has
+  // not yet filled its far buckets holds one node at 256 and then its own neighbourhood lower
+  // down), and what lies below a gap may be known nowhere else. One request for the next 16
+  // distances settles it; only an empty sweep ends the walk.
+  else if (asked.length <= 3) next = below(lowest, SWEEP);
+  else return undefined;
   return next.length > 0 ? next : undefined;
 }
 

@@ -7,7 +7,11 @@ import {
   decodeSmallUint,
   decodeUint,
   encodeUint,
+  listSpans,
+  RlpError,
   type RlpItem,
+  type RlpSpan,
+  readSpan,
   decode as rlpDecode,
   encode as rlpEncode,
 } from '../rlp/rlp.js';
@@ -108,11 +112,46 @@ function listHeaderBytes(length: number): Uint8Array {
   return Uint8Array.of(0xf7 + len.length, ...len);
 }
 
+/**
+ * NODES, the message a crawl receives most: read by spans, so that each record comes out as a copy
+ * of its own bytes (for the strict ENR decoder to check) without decoding and encoding it again.
+ */
+function decodeNodes(body: Uint8Array): Message | MessageDropReason {
+  let items: RlpSpan[];
+  try {
+    const top = readSpan(body, 0);
+    if (top.end !== body.length || !top.isList) return 'bad-message-rlp';
+    items = listSpans(body, top);
+  } catch {
+    return 'bad-message-rlp';
+  }
+  const [id, totalSpan, recordsSpan] = items;
+  if (id === undefined) return 'bad-message-rlp';
+  if (id.isList) return 'bad-request-id';
+  const requestId = body.subarray(id.payload, id.end);
+  if (requestId.length > MAX_REQUEST_ID_SIZE) return 'bad-request-id';
+  try {
+    if (totalSpan === undefined || totalSpan.isList) throw new FieldError('total must be an integer');
+    const total = small(body.subarray(totalSpan.payload, totalSpan.end), 4);
+    if (recordsSpan === undefined || !recordsSpan.isList) throw new FieldError('records must be a list');
+    const enrs = listSpans(body, recordsSpan).map((r) => {
+      if (!r.isList) throw new FieldError('a record is a list');
+      return body.slice(r.start, r.end);
+    });
+    return { type: MessageType.NODES, requestId, total, enrs };
+  } catch (err) {
+    if (err instanceof FieldError) return 'bad-message-field';
+    if (err instanceof RlpError) return 'bad-message-rlp';
+    throw err;
+  }
+}
+
 /** Decodes a plaintext; a malformed one is a drop reason, never an exception. */
 export function decodeMessage(plaintext: Uint8Array): Message | MessageDropReason {
   if (plaintext.length < 2) return 'bad-message-rlp';
   const type = plaintext[0] as number;
   if (type < MessageType.PING || type > MessageType.TALKRESP) return 'unknown-message-type';
+  if (type === MessageType.NODES) return decodeNodes(plaintext.subarray(1));
   let list: RlpItem;
   try {
     list = rlpDecode(plaintext.subarray(1));
@@ -136,17 +175,6 @@ export function decodeMessage(plaintext: Uint8Array): Message | MessageDropReaso
         const distances = ds.map((d) => small(d, 2));
         if (distances.some((d) => d > 256)) throw new FieldError('distance over 256');
         return { type, requestId, distances };
-      }
-      case MessageType.NODES: {
-        const total = small(list[1], 4);
-        const rs = list[2];
-        if (!Array.isArray(rs)) throw new FieldError('records must be a list');
-        // Records come back as their own RLP, for the ENR decoder to check.
-        const enrs = rs.map((r) => {
-          if (!Array.isArray(r)) throw new FieldError('a record is a list');
-          return rlpEncode(r);
-        });
-        return { type, requestId, total, enrs };
       }
       case MessageType.TALKREQ:
         return { type, requestId, protocol: bytes(list[1]), request: bytes(list[2]) };
