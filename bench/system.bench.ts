@@ -109,28 +109,34 @@ async function crawls(size: number, kinds: string[]): Promise<CrawlRun[]> {
   const members = new Set(ids);
   const runs: CrawlRun[] = [];
   for (const kind of kinds) {
-    const datagramsBefore = await datagramsOf(network);
-    const crawler = new BenchChild('system-crawler.ts', [kind, boot], {
-      DISCV5_BACKEND: kind === 'rival' ? 'native' : kind,
-    });
-    const report = JSON.parse(await crawler.next()) as CrawlerReport;
-    await crawler.end();
-    const datagrams = (await datagramsOf(network)) - datagramsBefore;
-    await network.ask(`remove ${report.nodeId}`);
-    const run: CrawlRun = {
-      size,
-      kind,
-      found: report.found.filter((id) => members.has(id)).length,
-      answered: report.answered,
-      requests: report.requests,
-      datagrams,
-      wallMs: report.wallMs,
-      cpuMs: report.cpuMs,
-    };
-    runs.push(run);
-    console.log(
-      `  ${NAMES[kind]}: found ${run.found}/${size} in ${seconds(run.wallMs)}, ${seconds(run.cpuMs)} CPU, ${run.requests} requests, ${run.datagrams} datagrams to the network`,
-    );
+    // Ours three times, the median by CPU kept (this machine's neighbours make single runs vary);
+    // the @chainsafe/discv5 crawler once, as it takes minutes.
+    const tries: CrawlRun[] = [];
+    for (let i = 0; i < (kind === 'rival' ? 1 : 3); i++) {
+      const datagramsBefore = await datagramsOf(network);
+      const crawler = new BenchChild('system-crawler.ts', [kind, boot], {
+        DISCV5_BACKEND: kind === 'rival' ? 'native' : kind,
+      });
+      const report = JSON.parse(await crawler.next()) as CrawlerReport;
+      await crawler.end();
+      const datagrams = (await datagramsOf(network)) - datagramsBefore;
+      await network.ask(`remove ${report.nodeId}`);
+      const run: CrawlRun = {
+        size,
+        kind,
+        found: report.found.filter((id) => members.has(id)).length,
+        answered: report.answered,
+        requests: report.requests,
+        datagrams,
+        wallMs: report.wallMs,
+        cpuMs: report.cpuMs,
+      };
+      tries.push(run);
+      console.log(
+        `  ${NAMES[kind]}: found ${run.found}/${size} in ${seconds(run.wallMs)}, ${seconds(run.cpuMs)} CPU, ${run.requests} requests, ${run.datagrams} datagrams to the network`,
+      );
+    }
+    runs.push(tries.sort((a, b) => a.cpuMs - b.cpuMs)[tries.length >> 1] as CrawlRun);
   }
   await network.end();
   return runs;

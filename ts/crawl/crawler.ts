@@ -15,7 +15,7 @@ import { setMaxListeners } from 'node:events';
 import type { Enr } from '../enr/enr.js';
 import { logDistance } from '../kademlia/distance.js';
 import { idKey } from '../session/keys.js';
-import { wakeable } from '../util/wake.js';
+import { Waker } from '../util/wake.js';
 
 /** What the crawl needs of a record: a `Discv5` node crawls with `Enr`s. */
 export interface CrawlRecord {
@@ -66,10 +66,18 @@ export interface CrawlSummary<R extends CrawlRecord = Enr> {
   stop: 'done' | 'timeout' | 'aborted';
 }
 
-interface Task<R extends CrawlRecord> {
+/** One request to make: [0] for the node's own record; otherwise the distances to ask, highest first. */
+type Task = number[];
+
+/** The crawl's own bookkeeping for one node. */
+interface Peer<R extends CrawlRecord> {
   node: CrawledNode<R>;
-  /** [0] for the node's own record; otherwise the distances to ask, highest first. */
-  distances: number[];
+  /** Requests in flight to it. */
+  inFlight: number;
+  /** Requests made or still to make; at 0 its crawl is done and it is reported. */
+  pending: number;
+  /** Requests held back while it is at its per-peer limit. */
+  held: Task[];
 }
 
 /** An answer's cap: a node sends at most this many records for one FINDNODE. */
@@ -108,14 +116,16 @@ export async function crawl<R extends CrawlRecord = Enr>(
   const concurrency = options.concurrency ?? 256;
   const perPeer = options.perPeer ?? 2;
   const started = performance.now();
-  const nodes = new Map<string, CrawledNode<R>>();
-  const queue: Task<R>[] = [];
-  const inFlightPerPeer = new Map<string, number>();
-  const pendingPerNode = new Map<string, number>();
+  const peers = new Map<string, Peer<R>>();
+  // Requests ready to go, first in first out (a head index, not shift(): the queue can be long).
+  const ready: [Peer<R>, Task][] = [];
+  let head = 0;
   let inFlight = 0;
   let requests = 0;
   let stop: CrawlSummary<R>['stop'] = 'done';
+  const selfKey = idKey(asker.nodeId);
   const controller = new AbortController();
+  const waker = new Waker(controller.signal);
   // Every request in flight listens on this one signal (and stops listening when it ends).
   setMaxListeners(concurrency + 16, controller.signal);
   const abort = () => controller.abort();
@@ -132,13 +142,13 @@ export async function crawl<R extends CrawlRecord = Enr>(
   const discover = (enr: R) => {
     const key = idKey(enr.nodeId);
     const now = Date.now();
-    const known = nodes.get(key);
+    const known = peers.get(key);
     if (known !== undefined) {
-      if (enr.seq > known.enr.seq) known.enr = enr;
-      known.lastSeen = now;
+      if (enr.seq > known.node.enr.seq) known.node.enr = enr;
+      known.node.lastSeen = now;
       return;
     }
-    if (key === idKey(asker.nodeId)) return;
+    if (key === selfKey) return;
     const node: CrawledNode<R> = {
       enr,
       answered: false,
@@ -148,27 +158,14 @@ export async function crawl<R extends CrawlRecord = Enr>(
       error: undefined,
       neighbors: new Set(),
     };
-    nodes.set(key, node);
-    pendingPerNode.set(key, 2);
-    queue.push({ node, distances: [0] }, { node, distances: [256] });
+    const peer: Peer<R> = { node, inFlight: 0, pending: 2, held: [] };
+    peers.set(key, peer);
+    ready.push([peer, [0]], [peer, [256]]);
   };
   for (const s of seeds) discover(s);
 
-  const finishTask = (node: CrawledNode<R>) => {
-    const key = idKey(node.enr.nodeId);
-    const left = (pendingPerNode.get(key) ?? 1) - 1;
-    if (left > 0) pendingPerNode.set(key, left);
-    else {
-      pendingPerNode.delete(key);
-      options.onNode?.(node);
-    }
-  };
-
-  let wake: (() => void) | undefined;
-  const runTask = async (task: Task<R>) => {
-    const { node } = task;
-    const peer = idKey(node.enr.nodeId);
-    const { distances } = task;
+  const run = async (peer: Peer<R>, distances: Task) => {
+    const { node } = peer;
     const t0 = performance.now();
     requests++;
     try {
@@ -181,29 +178,30 @@ export async function crawl<R extends CrawlRecord = Enr>(
       node.lastSeen = Date.now();
       node.error = undefined;
       if (distances[0] === 0) {
-        const self = records.find((r) => idKey(r.nodeId) === peer);
+        const self = records.find((r) => r.nodeIdHex === node.enr.nodeIdHex);
         if (self !== undefined && self.seq > node.enr.seq) node.enr = self;
       } else {
+        const found: number[] = [];
         for (const r of records) {
           node.neighbors.add(r.nodeIdHex);
+          found.push(logDistance(node.enr.nodeId, r.nodeId));
           discover(r);
         }
-        const next = nextDistances(
-          distances,
-          records.map((r) => logDistance(node.enr.nodeId, r.nodeId)),
-        );
+        const next = nextDistances(distances, found);
         if (next !== undefined) {
-          pendingPerNode.set(peer, (pendingPerNode.get(peer) ?? 0) + 1);
-          queue.push({ node, distances: next });
+          peer.pending++;
+          ready.push([peer, next]);
         }
       }
     } catch (err) {
       if (!node.answered) node.error = (err as { code?: string }).code ?? (err as Error).message;
     } finally {
       inFlight--;
-      inFlightPerPeer.set(peer, (inFlightPerPeer.get(peer) ?? 1) - 1);
-      finishTask(node);
-      wake?.();
+      peer.inFlight--;
+      const held = peer.held.shift();
+      if (held !== undefined) ready.push([peer, held]);
+      if (--peer.pending === 0) options.onNode?.(node);
+      waker.wake();
     }
   };
 
@@ -213,31 +211,30 @@ export async function crawl<R extends CrawlRecord = Enr>(
         if (stop === 'done') stop = 'aborted';
         break;
       }
-      // Start what the limits allow; tasks for a busy peer wait their turn.
-      for (let i = 0; i < queue.length && inFlight < concurrency; ) {
-        const task = queue[i] as Task<R>;
-        const peer = idKey(task.node.enr.nodeId);
-        if ((inFlightPerPeer.get(peer) ?? 0) >= perPeer) {
-          i++;
+      // Start what the limits allow; a request for a busy peer waits with that peer.
+      while (inFlight < concurrency && head < ready.length) {
+        const [peer, task] = ready[head++] as [Peer<R>, Task];
+        if (peer.inFlight >= perPeer) {
+          peer.held.push(task);
           continue;
         }
-        queue.splice(i, 1);
         inFlight++;
-        inFlightPerPeer.set(peer, (inFlightPerPeer.get(peer) ?? 0) + 1);
-        void runTask(task);
+        peer.inFlight++;
+        void run(peer, task);
       }
-      if (inFlight === 0 && queue.length === 0) break;
-      const w = wakeable(controller.signal);
-      wake = w.wake;
-      await w.wait;
-      wake = undefined;
+      if (head > 1024 && head * 2 > ready.length) {
+        ready.splice(0, head);
+        head = 0;
+      }
+      if (inFlight === 0 && head >= ready.length) break;
+      await waker.wait();
     }
   } finally {
     if (timer !== undefined) clearTimeout(timer);
     options.signal?.removeEventListener('abort', abort);
     controller.abort();
   }
-  const list = [...nodes.values()];
+  const list = [...peers.values()].map((p) => p.node);
   return {
     nodes: list,
     found: list.length,

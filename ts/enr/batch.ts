@@ -5,6 +5,7 @@
  * that arrives again costs a map lookup instead of a signature check.
  */
 import type { Crypto } from '../crypto/crypto.js';
+import { bytesKey } from '../util/bytes.js';
 import { Discv5Error, ErrorCode } from '../util/errors.js';
 import { LruMap } from '../util/lru.js';
 import { parseRecord, textToBytes } from './decode.js';
@@ -15,8 +16,6 @@ export interface EnrDecoderOptions {
   /** How many verified records to remember (default 4096). */
   cacheSize?: number;
 }
-
-const latin1 = new TextDecoder('latin1');
 
 export class EnrDecoder {
   readonly #crypto: Crypto;
@@ -55,7 +54,7 @@ export class EnrDecoder {
       try {
         const input = inputs[i] as Uint8Array | string;
         const bytes = typeof input === 'string' ? textToBytes(input) : input;
-        const key = latin1.decode(bytes);
+        const key = bytesKey(bytes);
         const cached = this.#verified.get(key);
         if (cached !== undefined) {
           this.#hits++;

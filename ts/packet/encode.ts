@@ -2,9 +2,9 @@
  * Outbound packets. Each is built as its unmasked static-header ‖ authdata, then sealed and
  * masked in one backend call (or masked only, for WHOAREYOU and the random first packet).
  */
-import { randomFillSync } from 'node:crypto';
 import { MASKING_IV_SIZE, PROTOCOL_ID, STATIC_HEADER_SIZE } from '../crypto/constants.js';
 import type { Crypto } from '../crypto/crypto.js';
+import { randomBytes } from '../util/random.js';
 import {
   FLAG_HANDSHAKE,
   FLAG_MESSAGE,
@@ -29,7 +29,7 @@ function staticHeader(flag: number, nonce: Uint8Array, authdataSize: number): Ui
 
 /** A fresh random masking IV per packet; tests of the spec vectors pass their fixed one. */
 function maskingIv(given?: Uint8Array): Uint8Array {
-  return given ?? randomFillSync(new Uint8Array(MASKING_IV_SIZE));
+  return given ?? randomBytes(MASKING_IV_SIZE);
 }
 
 /** An ordinary message packet sealed with the session's write key. */
@@ -64,7 +64,7 @@ export function encodeRandomPacket(
     destId.subarray(0, 16),
     maskingIv(iv),
     messageHeader(nonce, srcId),
-    randomFillSync(new Uint8Array(RANDOM_MESSAGE_SIZE)),
+    randomBytes(RANDOM_MESSAGE_SIZE),
   );
 }
 

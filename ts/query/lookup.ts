@@ -9,7 +9,7 @@ import type { Enr } from '../enr/enr.js';
 import { logDistance } from '../kademlia/distance.js';
 import { idKey } from '../session/keys.js';
 import { concatBytes } from '../util/bytes.js';
-import { wakeable } from '../util/wake.js';
+import { Waker } from '../util/wake.js';
 
 export interface LookupOptions {
   target: Uint8Array;
@@ -63,6 +63,7 @@ export async function lookup(o: LookupOptions): Promise<LookupResult> {
   for (const s of o.seeds) add(s);
 
   const controller = new AbortController();
+  const waker = new Waker(controller.signal);
   const onAbort = () => controller.abort();
   // A signal that fired before the lookup began fires no event: check it as well as listen.
   if (o.signal?.aborted) controller.abort();
@@ -76,7 +77,6 @@ export async function lookup(o: LookupOptions): Promise<LookupResult> {
   let queries = 0;
   let failures = 0;
   let inFlight = 0;
-  let wake: (() => void) | undefined;
 
   /** Candidates that have not failed, closest first. */
   const ranked = () => {
@@ -127,15 +127,12 @@ export async function lookup(o: LookupOptions): Promise<LookupResult> {
           )
           .finally(() => {
             inFlight--;
-            wake?.();
+            waker.wake();
           });
       }
       if (inFlight === 0) break; // nothing left to ask among the k closest
-      // Wait for a query to finish (or the lookup to end); the listener goes with the wait.
-      const w = wakeable(controller.signal);
-      wake = w.wake;
-      await w.wait;
-      wake = undefined;
+      // Wait for a query to finish (or the lookup to end).
+      await waker.wait();
     }
   } finally {
     clearTimeout(timer);

@@ -5,7 +5,6 @@
  * distances asked for, and deduplicated. A response from any endpoint other than the one asked is
  * ignored. Every request resolves or rejects: on response, timeout, abort, failed handshake or stop.
  */
-import { randomFillSync } from 'node:crypto';
 import type { Crypto } from '../crypto/crypto.js';
 import type { EnrDecoder } from '../enr/batch.js';
 import { Enr } from '../enr/enr.js';
@@ -28,6 +27,7 @@ import type { Counters } from '../util/metrics.js';
 
 const log = createLogger('discv5:rpc');
 
+import { randomBytes } from '../util/random.js';
 import type { RequestConfig } from './config.js';
 
 export interface RequestOptions {
@@ -131,7 +131,7 @@ export class RequestManager {
 
   #newId(): Uint8Array {
     for (;;) {
-      const id = randomFillSync(new Uint8Array(8));
+      const id = randomBytes(8);
       if (!this.#active.has(bytesKey(id))) return id;
     }
   }

@@ -12,7 +12,6 @@
  * - When a handshake replaces a session (both sides started one at once), the replaced keys still
  *   decrypt for a while, so that whichever keys each side ends up writing with, the other reads them.
  */
-import { randomFillSync } from 'node:crypto';
 import type { Crypto } from '../crypto/crypto.js';
 import type { EnrDecoder } from '../enr/batch.js';
 import type { Enr } from '../enr/enr.js';
@@ -30,6 +29,7 @@ import type { Counters } from '../util/metrics.js';
 
 const log = createLogger('discv5:session');
 
+import { randomBytes } from '../util/random.js';
 import type { SessionConfig } from './config.js';
 import { bytesKey, endpointKey } from './keys.js';
 import { Session } from './session.js';
@@ -147,7 +147,7 @@ export class SessionLayer extends TypedEmitter<SessionEvents> {
       return;
     }
     // No session: random filler in place of the message; the request goes in the handshake (§3.6).
-    const nonce = randomFillSync(new Uint8Array(12));
+    const nonce = randomBytes(12);
     this.#remember(nonce, contact, plaintext);
     this.#handshaking.set(key, { startedAt: now, queue: pending?.queue ?? [] });
     this.#send(encodeRandomPacket(this.#d.crypto, contact.nodeId, this.#d.nodeId, nonce), contact.socket, 'random');
@@ -263,7 +263,7 @@ export class SessionLayer extends TypedEmitter<SessionEvents> {
       return;
     }
     const enr = this.#d.findEnr(srcId);
-    const idNonce = randomFillSync(new Uint8Array(16));
+    const idNonce = randomBytes(16);
     const { packet, challengeData } = encodeWhoareyou(this.#d.crypto, srcId, nonce, idNonce, enr?.seq ?? 0n);
     this.#challenges.set(key, { challengeData, packet, expiresAt: now + this.#d.config.challengeTtlMs, enr });
     this.#send(packet, from, 'whoareyou');

@@ -2,8 +2,8 @@
  * One session's keys and nonce counter. Nonces are a 32-bit counter followed by 8 random bytes,
  * so no (key, nonce) pair repeats under AES-GCM (spec §5); the counter starts at 1 (as geth does).
  */
-import { randomFillSync } from 'node:crypto';
 import type { Enr } from '../enr/enr.js';
+import { fillRandom } from '../util/random.js';
 import type { NodeAddress } from './types.js';
 
 export class Session {
@@ -29,7 +29,7 @@ export class Session {
     this.#counter = (this.#counter + 1) >>> 0;
     const nonce = new Uint8Array(12);
     new DataView(nonce.buffer).setUint32(0, this.#counter);
-    randomFillSync(nonce, 4, 8);
+    fillRandom(nonce, 4, 8);
     return nonce;
   }
 }

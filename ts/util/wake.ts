@@ -1,17 +1,28 @@
 /**
- * A wait that ends when `wake()` is called or `signal` aborts, whichever comes first; the abort
- * listener is removed with it, so a loop that waits many times leaves nothing behind.
+ * A loop's wait: `wait()` ends when `wake()` is called or `signal` aborts, whichever comes first.
+ * One abort listener serves every wait of the loop (the signal's owner aborts it when the loop ends,
+ * which removes it): adding and removing a listener per wait cost a crawl tens of milliseconds,
+ * since the same signal carries a listener for each request in flight.
  */
-export function wakeable(signal: AbortSignal): { wait: Promise<void>; wake: () => void } {
-  let wake: () => void = () => {};
-  const wait = new Promise<void>((resolve) => {
-    const onAbort = () => resolve();
-    wake = () => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    };
-    if (signal.aborted) resolve();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  });
-  return { wait, wake };
+export class Waker {
+  readonly #signal: AbortSignal;
+  #resolve: (() => void) | undefined;
+
+  constructor(signal: AbortSignal) {
+    this.#signal = signal;
+    signal.addEventListener('abort', () => this.wake(), { once: true });
+  }
+
+  wait(): Promise<void> {
+    if (this.#signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#resolve = resolve;
+    });
+  }
+
+  wake(): void {
+    const resolve = this.#resolve;
+    this.#resolve = undefined;
+    resolve?.();
+  }
 }
