@@ -6,8 +6,8 @@
  * distance is asked alone; an answer under 16 means every bucket asked was complete, and the next
  * three distances go together; a cut-off answer to several distances re-asks the one it was cut in;
  * an empty answer to three distances is followed by one sweep of the next 16 (tables can have
- * gaps), and an empty sweep ends the walk. Many requests are in flight at once (default
- * 256), never more than a few per peer; a node that never answers costs two timeouts and is reported, not
+ * gaps), and an empty sweep ends the walk. Many requests are in flight at once (default 256), never
+ * more than a few per peer; a node that never answers costs two timeouts and is reported, not
  * waited on. Every record is verified (in batches, with a cache) by the node doing the asking.
  */
 

@@ -191,13 +191,21 @@ export class RoutingTable {
 
   /** Every entry (not replacements), nearest buckets first. */
   entries(): TableEntry[] {
-    return this.#buckets.flatMap((b) => b.entries);
+    const out: TableEntry[] = [];
+    for (const b of this.#buckets) for (const e of b.entries) out.push(e);
+    return out;
   }
 
   /** A uniformly chosen entry matching `filter`, if any. */
   randomEntry(random: () => number, filter: (e: TableEntry) => boolean = () => true): TableEntry | undefined {
-    const all = this.entries().filter(filter);
-    return all.length === 0 ? undefined : all[Math.floor(random() * all.length)];
+    // Two passes and no array: maintenance asks this several times a second on every node, and a
+    // testnet runs thousands of nodes in one process.
+    let count = 0;
+    for (const b of this.#buckets) for (const e of b.entries) if (filter(e)) count++;
+    if (count === 0) return undefined;
+    let pick = Math.floor(random() * count);
+    for (const b of this.#buckets) for (const e of b.entries) if (filter(e) && pick-- === 0) return e;
+    return undefined;
   }
 
   /** Marks the bucket of `target` refreshed (a lookup went there). */
