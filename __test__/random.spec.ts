@@ -33,3 +33,9 @@ test('fillRandom writes only the range asked', (t) => {
   }
   t.is(tails.size, 100);
 });
+
+test('a size the pool cannot serve is refused, not cut short', (t) => {
+  t.is(randomBytes(0).length, 0);
+  t.throws(() => randomBytes(4097), { instanceOf: RangeError });
+  t.throws(() => randomBytes(-1), { instanceOf: RangeError });
+});

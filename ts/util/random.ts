@@ -11,6 +11,7 @@ let used = pool.length;
 
 /** `size` fresh random bytes (at most 4096), in a new array of their own. */
 export function randomBytes(size: number): Uint8Array {
+  if (!(size >= 0 && size <= pool.length)) throw new RangeError(`randomBytes: size ${size} is not 0..${pool.length}`);
   if (used + size > pool.length) {
     randomFillSync(pool);
     used = 0;
