@@ -5,11 +5,11 @@
  * network side (datagrams the network received during the lookups), the same way for everyone.
  * Part of `npm run bench`; writes its section of bench/RESULTS.md and README.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCrypto, type Discv5, Discv5 as OurDiscv5 } from '../ts/index.js';
+import { BenchChild } from './child.js';
 import { formatOps, replaceSection } from './harness.js';
 
 const quick = process.argv.includes('--quick');
@@ -57,34 +57,12 @@ interface Run {
 }
 
 async function measure(nodes: Discv5[], kind: string, name: string, lookups: number): Promise<Run> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ['--import', 'tsx', resolve(here, 'lookup-child.ts'), kind, (nodes[0] as Discv5).localEnr.text, String(lookups)],
-    {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    },
-  );
-  const lines: string[] = [];
-  let buffer = '';
-  const ready = new Promise<void>((resolveReady, reject) => {
-    child.stdout?.on('data', (d: Buffer) => {
-      buffer += d.toString();
-      let nl = buffer.indexOf('\n');
-      while (nl >= 0) {
-        lines.push(buffer.slice(0, nl));
-        buffer = buffer.slice(nl + 1);
-        if (lines[lines.length - 1] === 'ready') resolveReady();
-        nl = buffer.indexOf('\n');
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`${name} exited ${code} before it was ready`)));
-  });
-  await ready;
+  const child = new BenchChild('lookup-child.ts', [kind, (nodes[0] as Discv5).localEnr.text, String(lookups)]);
+  const ready = await child.next();
+  if (ready !== 'ready') throw new Error(`${name}: expected "ready", got ${ready}`);
   const before = received(nodes);
-  child.stdin?.write('go\n');
-  const exit = new Promise<void>((r) => child.once('exit', () => r()));
-  await exit;
-  const result = JSON.parse(lines[lines.length - 1] as string) as Omit<Run, 'name' | 'packets'>;
+  const result = JSON.parse(await child.ask('go')) as Omit<Run, 'name' | 'packets'>;
+  await child.end();
   return { name, ...result, packets: received(nodes) - before };
 }
 

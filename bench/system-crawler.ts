@@ -13,7 +13,7 @@ import type { Discv5 as RivalDiscv5 } from '@chainsafe/discv5';
 import { ENR } from '@chainsafe/enr';
 import { startRival, widenReceiveBuffer } from '../__test__/helpers/rival.js';
 import { crawlerNode } from '../ts/cli/commands/crawl.js';
-import { type CrawlAsker, type CrawlSummary, crawl } from '../ts/crawl/crawler.js';
+import { type CrawlAsker, type CrawlRecord, type CrawlSummary, crawl } from '../ts/crawl/crawler.js';
 import { Enr } from '../ts/index.js';
 
 const [kind, bootText] = process.argv.slice(2) as [string, string];
@@ -52,7 +52,7 @@ class RivalAsker implements CrawlAsker<RivalRecord> {
 
 interface Measured {
   nodeId: string;
-  crawl(): Promise<CrawlSummary<{ nodeIdHex: string; nodeId: Uint8Array; seq: bigint }>>;
+  crawl(): Promise<CrawlSummary<CrawlRecord>>;
   stop(): Promise<void>;
 }
 
