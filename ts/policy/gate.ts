@@ -21,6 +21,9 @@ export interface GateConfig {
   /** New WHOAREYOU challenges per second (and burst) for one IP (default 20 / 50). */
   handshakesPerIpPerSecond: number;
   handshakesBurstPerIp: number;
+  /** New WHOAREYOU challenges per second (and burst) over all sources (default 200 / 400). */
+  handshakesTotalPerSecond: number;
+  handshakesTotalBurst: number;
   /** Sources remembered by each limiter (default 10,000). */
   rateLimitMaxKeys: number;
   /** Whether loopback peers are rate-limited and auto-banned too (default false: local testnets). */

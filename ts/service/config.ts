@@ -26,6 +26,8 @@ export interface PolicyConfig {
   ipLimitPerBucket: number;
   /** Table entries per /24 (IPv6: /64) in the whole table; 0 disables (default 10). */
   ipLimitPerTable: number;
+  /** Bucket places that entries which reached us first (inbound handshakes) may take, of k (default 8). */
+  incomingPerBucket: number;
   /** Update the local record's address from what peers report in PONGs (default true). */
   addressVoting: boolean;
   /** How long a peer's report counts (default 120 s). */
@@ -56,6 +58,7 @@ export const DEFAULT_MAINTENANCE_CONFIG: MaintenanceConfig = {
   revalidateLiveIntervalMs: 10_000,
   inboundPingDelayMs: 1_000,
   refreshIntervalMs: 60_000,
+  reseedIntervalMs: 5_000,
 };
 
 export const DEFAULT_GATE_CONFIG: GateConfig = {
@@ -67,6 +70,8 @@ export const DEFAULT_GATE_CONFIG: GateConfig = {
   rateLimitTotalBurst: 40_000,
   handshakesPerIpPerSecond: 20,
   handshakesBurstPerIp: 50,
+  handshakesTotalPerSecond: 200,
+  handshakesTotalBurst: 400,
   rateLimitMaxKeys: 10_000,
   limitLoopback: false,
   invalidPacketsToBan: 100,
@@ -78,6 +83,7 @@ export const DEFAULT_GATE_CONFIG: GateConfig = {
 export const DEFAULT_POLICY_CONFIG: PolicyConfig = {
   ipLimitPerBucket: 2,
   ipLimitPerTable: 10,
+  incomingPerBucket: 8,
   addressVoting: true,
   voteWindowMs: 120_000,
   minVotes: 10,

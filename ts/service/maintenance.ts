@@ -24,6 +24,8 @@ export interface MaintenanceConfig {
   inboundPingDelayMs: number;
   /** Interval of the refresh lookup of the stalest bucket (default 60 s; 0 disables it). */
   refreshIntervalMs: number;
+  /** How often an empty table is re-seeded from the records the node was started with (default 5 s; 0 disables). */
+  reseedIntervalMs: number;
 }
 
 export interface MaintenanceDeps {
