@@ -9,12 +9,20 @@
  * gaps), and an empty sweep ends the walk. Many requests are in flight at once (default 256), never
  * more than a few per peer; a node that never answers costs two timeouts and is reported, not
  * waited on. Every record is verified (in batches, with a cache) by the node doing the asking.
+ *
+ * What a crawl keeps is bounded whatever the network answers: at most `maxNodes` nodes, at most
+ * `maxNodesPerIp` node ids per IP address (so that a peer answering with thousands of made-up
+ * identities that name one victim's address cannot aim the crawl's requests at it), and at most
+ * one full table's worth of neighbours per node. The user's `onNode` runs behind the library's
+ * safe boundary: whatever it throws is counted, and the crawl goes on.
  */
 
 import { setMaxListeners } from 'node:events';
 import type { Enr } from '../enr/enr.js';
 import { logDistance } from '../kademlia/distance.js';
+import { isLoopback } from '../policy/ip-class.js';
 import { idKey } from '../session/keys.js';
+import { callSafely, detach, type FailureCounter } from '../util/safe.js';
 import { Waker } from '../util/wake.js';
 
 /** What the crawl needs of a record: a `Discv5` node crawls with `Enr`s. */
@@ -22,6 +30,9 @@ export interface CrawlRecord {
   readonly nodeId: Uint8Array;
   readonly nodeIdHex: string;
   readonly seq: bigint;
+  /** The addresses the record names, if the record type has them (an `Enr` does): `maxNodesPerIp` counts them. */
+  readonly ip?: string | undefined;
+  readonly ip6?: string | undefined;
 }
 
 /**
@@ -41,8 +52,20 @@ export interface CrawlOptions<R extends CrawlRecord = Enr> {
   /** Stop after this long (default: when nothing is left to ask). */
   timeoutMs?: number;
   signal?: AbortSignal;
-  /** Sees each node once its crawl is done (answered or not). */
+  /**
+   * Sees each node once its crawl is done (answered or not). What it throws (or rejects with) is
+   * counted (`callbackErrors`, and `counters` if given) and does not stop the crawl.
+   */
   onNode?: (node: CrawledNode<R>) => void;
+  /** Nodes to keep at most (default 200,000); ids found beyond it are not asked (`refusedMaxNodes`). */
+  maxNodes?: number;
+  /**
+   * Node ids per IP address at most (default 16); more ids naming an address already at the cap are
+   * not asked (`refusedPerIp`). Loopback addresses are exempt: a local testnet runs many nodes on one.
+   */
+  maxNodesPerIp?: number;
+  /** Where failures of `onNode` are counted (`callback.error.onNode`), e.g. a node's `Counters`. */
+  counters?: FailureCounter;
 }
 
 export interface CrawledNode<R extends CrawlRecord = Enr> {
@@ -53,7 +76,7 @@ export interface CrawledNode<R extends CrawlRecord = Enr> {
   firstSeen: number;
   lastSeen: number;
   error: string | undefined;
-  /** Ids (hex) of the nodes its table returned. */
+  /** Ids (hex) of the nodes its table returned (at most `MAX_NEIGHBORS`, a full table). */
   neighbors: Set<string>;
 }
 
@@ -64,6 +87,12 @@ export interface CrawlSummary<R extends CrawlRecord = Enr> {
   requests: number;
   durationMs: number;
   stop: 'done' | 'timeout' | 'aborted';
+  /** Records of new nodes not followed because `maxNodes` was reached (each time one arrived). */
+  refusedMaxNodes: number;
+  /** Records of new nodes not followed because their IP address had `maxNodesPerIp` ids already (each time one arrived). */
+  refusedPerIp: number;
+  /** Times `onNode` threw or rejected. */
+  callbackErrors: number;
 }
 
 /** One request to make: [0] for the node's own record; otherwise the distances to ask, highest first. */
@@ -82,6 +111,29 @@ interface Peer<R extends CrawlRecord> {
 
 /** An answer's cap: a node sends at most this many records for one FINDNODE. */
 const ANSWER_CAP = 16;
+
+/** A node's table holds at most 256 buckets of 16: more neighbours than that are not kept. */
+export const MAX_NEIGHBORS = 256 * 16;
+
+/** Defaults of `maxNodes` and `maxNodesPerIp`. */
+export const DEFAULT_MAX_NODES = 200_000;
+export const DEFAULT_MAX_NODES_PER_IP = 16;
+
+/** The non-loopback addresses a record names: what `maxNodesPerIp` counts. */
+function cappedAddresses(r: CrawlRecord): string[] {
+  const out: string[] = [];
+  for (const ip of [r.ip, r.ip6]) if (typeof ip === 'string' && !isLoopback(ip)) out.push(ip);
+  return out;
+}
+
+function errorText(err: unknown): string {
+  if (typeof err === 'object' && err !== null) {
+    const { code, message } = err as { code?: unknown; message?: unknown };
+    if (typeof code === 'string') return code;
+    if (typeof message === 'string') return message;
+  }
+  return String(err);
+}
 
 /** Distances in the sweep that follows three empty ones (see `nextDistances`). */
 const SWEEP = 16;
@@ -115,6 +167,8 @@ export async function crawl<R extends CrawlRecord = Enr>(
 ): Promise<CrawlSummary<R>> {
   const concurrency = options.concurrency ?? 256;
   const perPeer = options.perPeer ?? 2;
+  const maxNodes = options.maxNodes ?? DEFAULT_MAX_NODES;
+  const maxPerIp = options.maxNodesPerIp ?? DEFAULT_MAX_NODES_PER_IP;
   const started = performance.now();
   const peers = new Map<string, Peer<R>>();
   // Requests ready to go, first in first out (a head index, not shift(): the queue can be long).
@@ -123,6 +177,17 @@ export async function crawl<R extends CrawlRecord = Enr>(
   let inFlight = 0;
   let requests = 0;
   let stop: CrawlSummary<R>['stop'] = 'done';
+  let refusedMaxNodes = 0;
+  let refusedPerIp = 0;
+  let callbackErrors = 0;
+  // Node ids per (non-loopback) IP address, over the nodes kept.
+  const perIp = new Map<string, number>();
+  const counters: FailureCounter = {
+    inc(name, by = 1) {
+      if (name === 'callback.error.onNode') callbackErrors += by;
+      options.counters?.inc(name, by);
+    },
+  };
   const selfKey = idKey(asker.nodeId);
   const controller = new AbortController();
   const waker = new Waker(controller.signal);
@@ -139,16 +204,49 @@ export async function crawl<R extends CrawlRecord = Enr>(
           controller.abort();
         }, options.timeoutMs);
 
+  /** Whether `enr`'s addresses have room for one more id (`old`, the id's record so far, does not count). */
+  const fits = (enr: R, old?: R) => {
+    const mine = old === undefined ? [] : cappedAddresses(old);
+    return cappedAddresses(enr).every((ip) => mine.includes(ip) || (perIp.get(ip) ?? 0) < maxPerIp);
+  };
+  const count = (enr: R, by: 1 | -1) => {
+    for (const ip of cappedAddresses(enr)) {
+      const n = (perIp.get(ip) ?? 0) + by;
+      if (n > 0) perIp.set(ip, n);
+      else perIp.delete(ip);
+    }
+  };
+  /** A newer record of a node replaces the one held, unless it moves the node to an address at its cap. */
+  const replace = (node: CrawledNode<R>, enr: R) => {
+    if (enr.seq <= node.enr.seq) return;
+    if (!fits(enr, node.enr)) {
+      refusedPerIp++;
+      return;
+    }
+    count(node.enr, -1);
+    count(enr, 1);
+    node.enr = enr;
+  };
+
   const discover = (enr: R) => {
     const key = idKey(enr.nodeId);
     const now = Date.now();
     const known = peers.get(key);
     if (known !== undefined) {
-      if (enr.seq > known.node.enr.seq) known.node.enr = enr;
+      replace(known.node, enr);
       known.node.lastSeen = now;
       return;
     }
     if (key === selfKey) return;
+    if (peers.size >= maxNodes) {
+      refusedMaxNodes++;
+      return;
+    }
+    if (!fits(enr)) {
+      refusedPerIp++;
+      return;
+    }
+    count(enr, 1);
     const node: CrawledNode<R> = {
       enr,
       answered: false,
@@ -164,6 +262,7 @@ export async function crawl<R extends CrawlRecord = Enr>(
   };
   for (const s of seeds) discover(s);
 
+  // Total: whatever the asker or the records do, the bookkeeping in `finally` runs and nothing rejects.
   const run = async (peer: Peer<R>, distances: Task) => {
     const { node } = peer;
     const t0 = performance.now();
@@ -179,11 +278,11 @@ export async function crawl<R extends CrawlRecord = Enr>(
       node.error = undefined;
       if (distances[0] === 0) {
         const self = records.find((r) => r.nodeIdHex === node.enr.nodeIdHex);
-        if (self !== undefined && self.seq > node.enr.seq) node.enr = self;
+        if (self !== undefined) replace(node, self);
       } else {
         const found: number[] = [];
         for (const r of records) {
-          node.neighbors.add(r.nodeIdHex);
+          if (node.neighbors.size < MAX_NEIGHBORS) node.neighbors.add(r.nodeIdHex);
           found.push(logDistance(node.enr.nodeId, r.nodeId));
           discover(r);
         }
@@ -194,13 +293,13 @@ export async function crawl<R extends CrawlRecord = Enr>(
         }
       }
     } catch (err) {
-      if (!node.answered) node.error = (err as { code?: string }).code ?? (err as Error).message;
+      if (!node.answered) node.error = errorText(err);
     } finally {
       inFlight--;
       peer.inFlight--;
       const held = peer.held.shift();
       if (held !== undefined) ready.push([peer, held]);
-      if (--peer.pending === 0) options.onNode?.(node);
+      if (--peer.pending === 0) callSafely(counters, 'onNode', () => options.onNode?.(node), undefined);
       waker.wake();
     }
   };
@@ -220,7 +319,7 @@ export async function crawl<R extends CrawlRecord = Enr>(
         }
         inFlight++;
         peer.inFlight++;
-        void run(peer, task);
+        detach(run(peer, task), options.counters, 'crawl.request');
       }
       if (head > 1024 && head * 2 > ready.length) {
         ready.splice(0, head);
@@ -242,5 +341,8 @@ export async function crawl<R extends CrawlRecord = Enr>(
     requests,
     durationMs: Math.round(performance.now() - started),
     stop,
+    refusedMaxNodes,
+    refusedPerIp,
+    callbackErrors,
   };
 }

@@ -1,5 +1,5 @@
 /** What a crawl writes: one JSON object per node (NDJSON), geth's devp2p nodes.json, and a summary. */
-import { enrJson } from '../cli/commands/enr.js';
+import { enrJson } from '../enr/json.js';
 import { toHex } from '../util/bytes.js';
 import type { CrawledNode, CrawlSummary } from './crawler.js';
 
@@ -37,12 +37,8 @@ export function gethNodesJson(nodes: CrawledNode[]): Record<string, unknown> {
 
 /** The fork digest of a node's eth2 entry, if it has a well-formed one. */
 export function forkDigestOf(node: CrawledNode): string | undefined {
-  try {
-    const d = node.enr.forkDigest;
-    return d === undefined ? undefined : toHex(d);
-  } catch {
-    return undefined;
-  }
+  const d = node.enr.forkDigest;
+  return d === undefined ? undefined : toHex(d);
 }
 
 export function summaryText(s: CrawlSummary, reported: CrawledNode[]): string {

@@ -28,6 +28,29 @@ import type { Endpoint, EnrPair, EnrParts, Eth2Value, EthForkId } from './types.
 export interface DecodeOptions {
   /** Check the signature now (default true). Unverified records can be checked later with `verify()`. */
   verify?: boolean;
+  /**
+   * Refuse a record whose typed entries (eth2, attnets, syncnets, cgc, nfd, eth) are malformed
+   * (default false: such a record decodes, and its getters read those entries as undefined).
+   */
+  strict?: boolean;
+}
+
+/** The typed entries a record's getters decode, each with its decoder (which throws ENR_VALUE). */
+const TYPED: ReadonlyMap<string, (pair: EnrPair) => unknown> = new Map<string, (pair: EnrPair) => unknown>([
+  ['eth2', (p) => decodeEth2(stringValue(p))],
+  ['attnets', (p) => decodeAttnets(stringValue(p))],
+  ['syncnets', (p) => decodeSyncnets(stringValue(p))],
+  ['cgc', (p) => decodeCgc(stringValue(p))],
+  ['nfd', (p) => decodeNfd(stringValue(p))],
+  ['eth', (p) => decodeEth(p.raw)],
+]);
+
+/** The keys whose values the typed getters decode. */
+export const TYPED_KEYS: readonly string[] = [...TYPED.keys()];
+
+function stringValue(p: EnrPair): Uint8Array {
+  if (p.isList) throw new Discv5Error(ErrorCode.ENR_VALUE, `${p.key} must be a byte string, not a list`);
+  return p.value;
 }
 
 export class Enr {
@@ -44,6 +67,8 @@ export class Enr {
   #verified: boolean | undefined;
   #nodeId: Uint8Array | undefined;
   #text: string | undefined;
+  /** The typed keys present whose values do not decode, with why; computed once. */
+  #invalid: Map<string, Discv5Error> | undefined;
 
   /** Use `Enr.decode`, `Enr.decodeText`, `Enr.create` or `update`. */
   private constructor(parts: EnrParts, crypto: Crypto, verified: boolean | undefined) {
@@ -57,10 +82,15 @@ export class Enr {
     this.#verified = verified;
   }
 
-  /** A record from its RLP bytes (copied) or its `enr:` text. Throws a Discv5Error (ERR_ENR_*) if invalid. */
+  /**
+   * A record from its RLP bytes (copied) or its `enr:` text. Throws a Discv5Error (ERR_ENR_*) if
+   * invalid; with `strict`, also ERR_ENR_VALUE if a typed entry is malformed.
+   */
   static decode(input: Uint8Array | string, crypto: Crypto, options: DecodeOptions = {}): Enr {
     const bytes = typeof input === 'string' ? textToBytes(input) : Uint8Array.from(input);
-    return Enr.fromParts(parseRecord(bytes), crypto, options.verify ?? true);
+    const enr = Enr.fromParts(parseRecord(bytes), crypto, options.verify ?? true);
+    if (options.strict === true) enr.assertValid();
+    return enr;
   }
 
   /**
@@ -159,6 +189,7 @@ export class Enr {
     return [...this.#pairs.keys()];
   }
 
+  // ip and ip6 are checked at decode (4 and 16 bytes, not lists), so these never throw.
   get ip(): string | undefined {
     const v = this.get('ip');
     return v === undefined ? undefined : formatIPv4(v);
@@ -171,8 +202,8 @@ export class Enr {
 
   #port(key: PortKey): number | undefined {
     const v = this.get(key);
-    // Checked at decode: at most 2 bytes, minimal.
-    return v === undefined ? undefined : (decodeSmallUint(v, 2) as number);
+    // Checked at decode (parseRecord, which every record goes through): at most 2 bytes, minimal.
+    return v === undefined ? undefined : (decodeSmallUint(v, 2) ?? undefined);
   }
 
   get tcp(): number | undefined {
@@ -208,9 +239,49 @@ export class Enr {
     return ip === undefined || port === undefined ? undefined : { ip, port };
   }
 
+  /**
+   * The typed keys present (eth2, attnets, syncnets, cgc, nfd, eth) whose values are malformed, in
+   * record order. Their getters read undefined; anyone can sign such a record, so this is data, not
+   * an error.
+   */
+  invalidKeys(): string[] {
+    return [...this.#invalidMap().keys()];
+  }
+
+  /** Throws a Discv5Error (ERR_ENR_VALUE) naming the first malformed typed entry, if there is one. */
+  assertValid(): void {
+    for (const err of this.#invalidMap().values()) throw err;
+  }
+
+  #invalidMap(): Map<string, Discv5Error> {
+    if (this.#invalid === undefined) {
+      const invalid = new Map<string, Discv5Error>();
+      for (const [key, pair] of this.#pairs) {
+        const decode = TYPED.get(key);
+        if (decode === undefined) continue;
+        try {
+          decode(pair);
+        } catch (err) {
+          const why = err instanceof Error ? err.message : String(err);
+          invalid.set(key, new Discv5Error(ErrorCode.ENR_VALUE, `record entry "${key}" is malformed: ${why}`));
+        }
+      }
+      this.#invalid = invalid;
+    }
+    return this.#invalid;
+  }
+
+  /** A typed entry's value, or undefined if it is absent or malformed: never throws. */
+  #typed<T>(key: string): T | undefined {
+    const pair = this.#pairs.get(key);
+    if (pair === undefined || this.#invalidMap().has(key)) return undefined;
+    // Checked above: the decoder succeeds on this value (and returns fresh copies each time).
+    return (TYPED.get(key) as (pair: EnrPair) => T)(pair);
+  }
+
+  /** The consensus layer's ENRForkID; undefined if absent or malformed (see `invalidKeys`). */
   get eth2(): Eth2Value | undefined {
-    const v = this.#stringValue('eth2');
-    return v === undefined ? undefined : decodeEth2(v);
+    return this.#typed<Eth2Value>('eth2');
   }
 
   /** The fork digest of `eth2`: what consensus clients match peers on. */
@@ -218,35 +289,28 @@ export class Enr {
     return this.eth2?.forkDigest;
   }
 
+  /** Attestation subnets, a Bitvector[64]; undefined if absent or malformed. */
   get attnets(): Bitvector | undefined {
-    const v = this.#stringValue('attnets');
-    return v === undefined ? undefined : decodeAttnets(v);
+    return this.#typed<Bitvector>('attnets');
   }
 
+  /** Sync-committee subnets, a Bitvector[4]; undefined if absent or malformed. */
   get syncnets(): Bitvector | undefined {
-    const v = this.#stringValue('syncnets');
-    return v === undefined ? undefined : decodeSyncnets(v);
+    return this.#typed<Bitvector>('syncnets');
   }
 
+  /** Custody group count; undefined if absent or malformed. */
   get cgc(): number | undefined {
-    const v = this.#stringValue('cgc');
-    return v === undefined ? undefined : decodeCgc(v);
+    return this.#typed<number>('cgc');
   }
 
+  /** The next fork's digest; undefined if absent or malformed. */
   get nfd(): Uint8Array | undefined {
-    const v = this.#stringValue('nfd');
-    return v === undefined ? undefined : decodeNfd(v);
+    return this.#typed<Uint8Array>('nfd');
   }
 
+  /** The execution layer's EIP-2124 fork id; undefined if absent or malformed. */
   get eth(): EthForkId | undefined {
-    const p = this.#pairs.get('eth');
-    return p === undefined ? undefined : decodeEth(p.raw);
-  }
-
-  #stringValue(key: string): Uint8Array | undefined {
-    const p = this.#pairs.get(key);
-    if (p === undefined) return undefined;
-    if (p.isList) throw new Discv5Error(ErrorCode.ENR_VALUE, `${key} must be a byte string, not a list`);
-    return p.value;
+    return this.#typed<EthForkId>('eth');
   }
 }

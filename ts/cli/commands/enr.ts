@@ -1,74 +1,10 @@
 /** `discv5 enr decode` and `discv5 enr create`. */
+import { enrJson } from '../../enr/json.js';
 import { createCrypto, Discv5Error, Enr } from '../../index.js';
-import { toHex } from '../../util/bytes.js';
 import { parseHex, parsePort, readKey, required, UsageError } from '../args.js';
 
-const KNOWN = new Set([
-  'id',
-  'secp256k1',
-  'ip',
-  'ip6',
-  'tcp',
-  'udp',
-  'tcp6',
-  'udp6',
-  'quic',
-  'quic6',
-  'eth2',
-  'attnets',
-  'syncnets',
-  'cgc',
-  'nfd',
-  'eth',
-]);
-
-/** A record as JSON (the field names the crawler's output uses too); typed entries that fail to decode are left raw. */
-export function enrJson(enr: Enr): Record<string, unknown> {
-  const out: Record<string, unknown> = {
-    nodeId: enr.nodeIdHex,
-    seq: enr.seq.toString(),
-    publicKey: toHex(enr.publicKey),
-  };
-  for (const k of ['ip', 'udp', 'tcp', 'quic', 'ip6', 'udp6', 'tcp6', 'quic6'] as const)
-    if (enr[k] !== undefined) out[k] = enr[k];
-  const typed: [string, () => unknown][] = [
-    [
-      'eth2',
-      () => {
-        const e = enr.eth2;
-        return (
-          e && {
-            forkDigest: toHex(e.forkDigest),
-            nextForkVersion: toHex(e.nextForkVersion),
-            nextForkEpoch: e.nextForkEpoch.toString(),
-          }
-        );
-      },
-    ],
-    ['attnets', () => enr.attnets && toHex(enr.attnets.bytes)],
-    ['syncnets', () => enr.syncnets && toHex(enr.syncnets.bytes)],
-    ['cgc', () => enr.cgc],
-    ['nfd', () => enr.nfd && toHex(enr.nfd)],
-    [
-      'eth',
-      () => {
-        const e = enr.eth;
-        return e && { forkHash: toHex(e.forkHash), forkNext: e.forkNext.toString() };
-      },
-    ],
-  ];
-  for (const [key, read] of typed) {
-    if (!enr.has(key)) continue;
-    try {
-      out[key] = read();
-    } catch {
-      out[key] = { raw: toHex(enr.getRaw(key) as Uint8Array) };
-    }
-  }
-  const unknown = enr.keys().filter((k) => !KNOWN.has(k));
-  if (unknown.length > 0) out.other = Object.fromEntries(unknown.map((k) => [k, toHex(enr.getRaw(k) as Uint8Array)]));
-  return out;
-}
+// Moved to the library (enr/json.ts); re-exported for the commands that import it from here.
+export { enrJson };
 
 export function enrDecode(args: { positionals: string[]; json: boolean }): string {
   const text = required(args.positionals[0], 'the record (enr:...)');
