@@ -58,7 +58,8 @@ test('malformed messages are drop reasons, never exceptions', (t) => {
     [m(1, id, new Uint8Array(9).fill(1)), 'bad-message-field'],
     [m(2, id, Uint8Array.of(1), new Uint8Array(5), Uint8Array.of(1)), 'bad-message-field'],
     [m(2, id, Uint8Array.of(1), new Uint8Array(4), Uint8Array.of(1, 0, 0)), 'bad-message-field'],
-    [m(3, id, [fromHex('0101')]), 'bad-message-field'],
+    [m(3, id, [fromHex('0001')]), 'bad-message-field'],
+    [m(3, id, [[id]]), 'bad-message-field'],
     [m(3, id, id), 'bad-message-field'],
     [m(4, id, Uint8Array.of(1), [id]), 'bad-message-field'],
     [m(5, id, id), 'bad-message-field'],
@@ -96,4 +97,16 @@ test('NODES records come out as copies of their own bytes, whatever their conten
 test('extra trailing fields are ignored, for later protocol versions', (t) => {
   const m = decodeMessage(concatBytes(Uint8Array.of(1), rlpEncode([id, Uint8Array.of(5), fromHex('aabb')])));
   t.deepEqual(m, { type: MessageType.PING, requestId: id, enrSeq: 5n });
+});
+
+test('FINDNODE: distances over 256 are skipped, the valid ones kept (L1, as geth)', (t) => {
+  const m = (...items: Parameters<typeof rlpEncode>[0][]) => concatBytes(Uint8Array.of(3), rlpEncode(items));
+  const d = (n: number) => (n === 0 ? new Uint8Array(0) : fromHex(n.toString(16).padStart(n > 255 ? 4 : 2, '0')));
+  const decoded = decodeMessage(m(id, [d(256), d(300), d(1), d(257), fromHex('01000000'), d(0)]));
+  t.deepEqual(decoded, { type: MessageType.FINDNODE, requestId: id, distances: [256, 1, 0] });
+  t.deepEqual(
+    decodeMessage(m(id, [d(300)])),
+    { type: MessageType.FINDNODE, requestId: id, distances: [] },
+    'nothing valid: an empty list, answered with an empty NODES',
+  );
 });

@@ -172,8 +172,16 @@ export function decodeMessage(plaintext: Uint8Array): Message | MessageDropReaso
       case MessageType.FINDNODE: {
         const ds = list[1];
         if (!Array.isArray(ds)) throw new FieldError('distances must be a list');
-        const distances = ds.map((d) => small(d, 2));
-        if (distances.some((d) => d > 256)) throw new FieldError('distance over 256');
+        // Distances over 256 name no bucket: they are skipped and the rest answered (as geth does),
+        // not a reason to drop the request. Non-minimal integers and non-bytes are still malformed.
+        const distances: number[] = [];
+        for (const d of ds) {
+          const raw = bytes(d);
+          if (raw.length > 0 && raw[0] === 0) throw new FieldError('expected a minimal integer');
+          if (raw.length > 2) continue;
+          const v = small(raw, 2);
+          if (v <= 256) distances.push(v);
+        }
         return { type, requestId, distances };
       }
       case MessageType.TALKREQ:
