@@ -1,4 +1,6 @@
 /** ENR behaviour on both backends: the EIP-778 vector, creation and updates, typed entries, limits. */
+
+import { enrJson } from '../ts/enr/json.js';
 import { Bitvector, Discv5Error, Enr, EnrDecoder, ErrorCode, multiaddrsOf } from '../ts/index.js';
 import { type RlpItem, encode as rlpEncode } from '../ts/rlp/rlp.js';
 import { fromHex, toHex } from '../ts/util/bytes.js';
@@ -85,17 +87,131 @@ bothBackends('eth2, attnets and syncnets round-trip through hand-computed bytes'
   t.is(Enr.create(KEY, { cgc: 0 }, c).get('cgc')?.length, 0, 'cgc 0 is the empty string');
 });
 
-bothBackends('malformed typed entries are refused when read, with ENR_VALUE', (t, c) => {
-  const enr = Enr.create(
-    KEY,
-    { other: { eth2: fromHex('0102'), syncnets: fromHex('10'), attnets: new Uint8Array(9), cgc: fromHex('0001') } },
-    c,
-  );
-  for (const read of [() => enr.eth2, () => enr.syncnets, () => enr.attnets, () => enr.cgc]) {
-    const err = t.throws(read, { instanceOf: Discv5Error });
-    t.is(err?.code, ErrorCode.ENR_VALUE);
-  }
-});
+/**
+ * A correctly signed record of KEY with these entries besides `id` and `secp256k1` (values as RLP
+ * items, so a list can stand where a byte string belongs), keys sorted as EIP-778 wants.
+ */
+function recordWith(c: Parameters<typeof Enr.decode>[1], entries: [string, RlpItem][]): Uint8Array {
+  const ascii = (s: string) => new TextEncoder().encode(s);
+  const all: [string, RlpItem][] = [['id', ascii('v4')], ['secp256k1', c.publicKeyFromPrivate(KEY)], ...entries];
+  all.sort((x, y) => Buffer.compare(Buffer.from(x[0]), Buffer.from(y[0])));
+  return signedRecord(c, [Uint8Array.of(1), ...all.flatMap(([k, v]): RlpItem[] => [ascii(k), v])]);
+}
+
+const FOUR = fromHex('01020304');
+/** For every typed key, malformed values a peer can sign: wrong lengths, lists, bad `eth` lists. */
+const MALFORMED: [key: string, what: string, value: RlpItem][] = [
+  ['eth2', '3 bytes', fromHex('010203')],
+  ['eth2', '17 bytes', new Uint8Array(17)],
+  ['eth2', 'a list', [new Uint8Array(16)]],
+  ['attnets', '7 bytes', new Uint8Array(7)],
+  ['attnets', '9 bytes', new Uint8Array(9)],
+  ['attnets', 'a list', [new Uint8Array(8)]],
+  ['syncnets', 'bits beyond 4', fromHex('10')],
+  ['syncnets', '2 bytes', new Uint8Array(2)],
+  ['syncnets', 'a list', [new Uint8Array(1)]],
+  ['cgc', 'not minimal', fromHex('0001')],
+  ['cgc', '9 bytes', new Uint8Array(9).fill(1)],
+  ['cgc', 'a list', [Uint8Array.of(4)]],
+  ['nfd', '3 bytes', fromHex('010203')],
+  ['nfd', '5 bytes', new Uint8Array(5)],
+  ['nfd', 'a list', [FOUR]],
+  ['eth', 'a byte string', FOUR],
+  ['eth', 'an empty list', []],
+  ['eth', 'a list of byte strings', [FOUR, new Uint8Array(0)]],
+  ['eth', 'a fork id of one item', [[FOUR]]],
+  ['eth', 'a forkHash of 3 bytes', [[fromHex('010203'), new Uint8Array(0)]]],
+  ['eth', 'a forkNext that is a list', [[FOUR, [Uint8Array.of(1)]]]],
+  ['eth', 'a forkNext not minimal', [[FOUR, fromHex('0001')]]],
+  ['eth', 'a forkNext of 9 bytes', [[FOUR, new Uint8Array(9).fill(1)]]],
+];
+
+const getters: Record<string, (e: Enr) => unknown> = {
+  eth2: (e) => e.eth2,
+  attnets: (e) => e.attnets,
+  syncnets: (e) => e.syncnets,
+  cgc: (e) => e.cgc,
+  nfd: (e) => e.nfd,
+  eth: (e) => e.eth,
+};
+
+bothBackends(
+  'a signed record with a malformed typed value decodes; its getter reads undefined, never throws',
+  (t, c) => {
+    const decoder = new EnrDecoder(c);
+    for (const [key, what, value] of MALFORMED) {
+      const name = `${key}: ${what}`;
+      const bytes = recordWith(c, [[key, value]]);
+      const decoded = Enr.decode(bytes, c);
+      t.true(decoded.verify(), name);
+      t.true(decoded.has(key), name);
+      for (const [k, read] of Object.entries(getters)) t.is(read(decoded), undefined, `${name}: ${k}`);
+      t.is(decoded.forkDigest, undefined, name);
+      t.deepEqual(decoded.invalidKeys(), [key], name);
+      // A NODES answer goes through the batch decoder: the record is accepted there too.
+      t.true(decoder.decodeBatch([bytes])[0] instanceof Enr, name);
+    }
+  },
+);
+
+bothBackends(
+  'strict decoding and assertValid refuse a malformed typed value with ENR_VALUE, naming the key',
+  (t, c) => {
+    for (const [key, what, value] of MALFORMED) {
+      const name = `${key}: ${what}`;
+      const bytes = recordWith(c, [[key, value]]);
+      const strict = t.throws(() => Enr.decode(bytes, c, { strict: true }), { instanceOf: Discv5Error }, name);
+      t.is(strict?.code, ErrorCode.ENR_VALUE, name);
+      t.true(strict?.message.includes(`"${key}"`), `${name}: ${strict?.message}`);
+      const enr = Enr.decode(bytes, c);
+      const inHand = t.throws(() => enr.assertValid(), { instanceOf: Discv5Error }, name);
+      t.is(inHand?.code, ErrorCode.ENR_VALUE, name);
+      t.true(inHand?.message.includes(`"${key}"`), name);
+    }
+  },
+);
+
+bothBackends(
+  'one malformed entry leaves the others readable; invalidKeys lists the bad ones in record order',
+  (t, c) => {
+    const eth2 = { forkDigest: fromHex('b5303f2a'), nextForkVersion: fromHex('01000000'), nextForkEpoch: 74240n };
+    const bytes = recordWith(c, [
+      ['attnets', new Uint8Array(8).fill(0xff)],
+      ['cgc', fromHex('0001')],
+      ['eth2', fromHex('010203')],
+      ['nfd', FOUR],
+      ['ip', fromHex('01020304')],
+      ['udp', fromHex('2328')],
+    ]);
+    const enr = Enr.decode(bytes, c);
+    t.deepEqual(enr.invalidKeys(), ['cgc', 'eth2']);
+    t.is(enr.attnets?.indices().length, 64);
+    t.deepEqual(enr.nfd, FOUR);
+    t.is(enr.cgc, undefined);
+    t.is(enr.eth2, undefined);
+    t.deepEqual(enr.endpoint4(), { ip: '1.2.3.4', port: 9000 });
+    t.is(t.throws(() => enr.assertValid())?.message.includes('"cgc"'), true, 'the first bad key');
+    // The README's predicate over such a record: false, not a crash.
+    t.false(enr.eth2 !== undefined);
+    // Its JSON says which keys are malformed and keeps their raw bytes.
+    const json = enrJson(enr);
+    t.deepEqual(json.invalidKeys, ['cgc', 'eth2']);
+    t.deepEqual(json.eth2, { raw: '83010203' });
+    t.is(json.nfd, '01020304');
+    // A well-formed record: nothing invalid, strict decoding accepts it.
+    const good = Enr.create(
+      KEY,
+      { eth2, attnets: [1], syncnets: [2], cgc: 8, nfd: FOUR, eth: { forkHash: FOUR, forkNext: 7n } },
+      c,
+    );
+    t.deepEqual(good.invalidKeys(), []);
+    t.notThrows(() => good.assertValid());
+    const back = Enr.decode(good.text, c, { strict: true });
+    t.deepEqual(back.eth2, eth2);
+    t.is(back.cgc, 8);
+    t.false('invalidKeys' in enrJson(back));
+  },
+);
 
 bothBackends('endpoints: a port without the 6 suffix applies to both families', (t, c) => {
   const both = Enr.create(KEY, { ip: '1.2.3.4', ip6: '2001:db8::1', udp: 9000, tcp: 13000 }, c);
@@ -128,6 +244,21 @@ bothBackends('values that cannot go in a record are refused at creation', (t, c)
     ['subnet 64', () => Enr.create(KEY, { attnets: [64] }, c), ErrorCode.ENR_VALUE],
     ['id through other', () => Enr.create(KEY, { other: { id: new Uint8Array(1) } }, c), ErrorCode.ENR_VALUE],
     ['negative seq', () => Enr.create(KEY, {}, c, -1n), ErrorCode.ENR_VALUE],
+    [
+      'eth2 forkDigest of 3 bytes',
+      () => Enr.create(KEY, { eth2: { forkDigest: FOUR.subarray(1), nextForkVersion: FOUR, nextForkEpoch: 0n } }, c),
+      ErrorCode.ENR_VALUE,
+    ],
+    ['syncnets 4', () => Enr.create(KEY, { syncnets: [4] }, c), ErrorCode.ENR_VALUE],
+    ['cgc -1', () => Enr.create(KEY, { cgc: -1 }, c), ErrorCode.ENR_VALUE],
+    ['nfd of 5 bytes', () => Enr.create(KEY, { nfd: new Uint8Array(5) }, c), ErrorCode.ENR_VALUE],
+    ['eth forkNext -1', () => Enr.create(KEY, { eth: { forkHash: FOUR, forkNext: -1n } }, c), ErrorCode.ENR_VALUE],
+    [
+      'eth2 in an update',
+      () =>
+        Enr.create(KEY, {}, c).update(KEY, { eth2: { forkDigest: FOUR, nextForkVersion: FOUR, nextForkEpoch: -1n } }),
+      ErrorCode.ENR_VALUE,
+    ],
     ['over 300 bytes', () => Enr.create(KEY, { other: { zz: new Uint8Array(200) } }, c), ErrorCode.ENR_TOO_LARGE],
     ['bad private key', () => Enr.create(new Uint8Array(32), {}, c), ErrorCode.INVALID_PRIVATE_KEY],
   ];
