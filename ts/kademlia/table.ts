@@ -1,17 +1,20 @@
 /**
  * The routing table (spec §8): 256 buckets by log-distance from our id, k entries each, least
- * recently seen first, with a replacement cache per bucket. A full bucket never evicts on its own:
- * the caller pings the oldest entry (`pending`) and calls `failed()` only if it does not answer,
- * which promotes the newest replacement. Batches (the k closest of the whole table) go through the
- * backend in one call.
+ * recently seen first, with a replacement cache per bucket. It owns an entry's whole lifecycle:
+ * - entering, under the subnet limits (spec §9) and the cap on places taken by inbound contact;
+ * - record updates: a newer record with another endpoint is re-checked against the limits and is
+ *   not served until it answers there (go-ethereum's bumpInBucket);
+ * - liveness credit: answered checks add to it, a missed one divides it by 3, and the entry leaves
+ *   only at 0 (go-ethereum's livenessChecks), when the newest fitting replacement takes its place.
+ * Nothing here pings: maintenance.ts decides when to check, and reports the outcome here.
  */
 import type { Crypto } from '../crypto/crypto.js';
 import type { Enr } from '../enr/enr.js';
-import { ipScope, subnetOf } from '../policy/ip-class.js';
 import { idKey } from '../session/keys.js';
 import { concatBytes } from '../util/bytes.js';
-import { BUCKET_COUNT, K, MAX_REPLACEMENTS } from './constants.js';
+import { BUCKET_COUNT, INCOMING_PER_BUCKET, K, MAX_REPLACEMENTS } from './constants.js';
 import { logDistance } from './distance.js';
+import { AddressCounts, endpointKey, hasEndpoint, type IpLimits } from './limits.js';
 import type { InsertResult, TableEntry } from './types.js';
 
 interface Bucket {
@@ -29,15 +32,22 @@ export interface TableOptions {
   now?: () => number;
   /** A record may enter only if this allows it (eclipse defences and app filters). */
   accept?: (enr: Enr) => boolean;
-  /** Entries per subnet (/24, IPv6 /64) in one bucket and in the whole table; loopback and LAN exempt. 0: no limit. */
-  ipLimits?: { perBucket: number; perTable: number };
+  /** Entries per subnet (/24, IPv6 per `subnetOf`) in one bucket and in the whole table; loopback and LAN exempt. 0: no limit. */
+  ipLimits?: IpLimits;
+  /** Bucket places that entries which reached us first may hold (default 8, as sigp/Lighthouse). */
+  incomingPerBucket?: number;
 }
 
-/** The subnet an entry counts against, or undefined when its address is exempt (loopback, LAN). */
-function limitedSubnet(enr: Enr): string | undefined {
-  const ip = enr.ip ?? enr.ip6;
-  return ip !== undefined && ipScope(ip) === 'public' ? subnetOf(ip) : undefined;
+export interface InsertOptions {
+  /** The caller saw this record's endpoint answer (as `markLive`). */
+  live?: boolean;
+  /** We just heard from the node: it moves to the back of its bucket. */
+  seen?: boolean;
+  /** The node reached us first (an inbound handshake): capped per bucket, see `incomingPerBucket`. */
+  inbound?: boolean;
 }
+
+const IGNORED: InsertResult = Object.freeze({ kind: 'ignored' });
 
 export class RoutingTable {
   readonly localId: Uint8Array;
@@ -45,21 +55,22 @@ export class RoutingTable {
   readonly #crypto: Crypto;
   readonly #buckets: Bucket[];
   readonly #maxReplacements: number;
+  readonly #incomingPerBucket: number;
   readonly #now: () => number;
   readonly #accept: (enr: Enr) => boolean;
+  /** Every bucket entry and every replacement, by node id: kept in step with the lists on every path. */
   readonly #index = new Map<string, { bucket: number; entry: TableEntry; replacement: boolean }>();
-  readonly #limits: { perBucket: number; perTable: number };
-  /** Bucket entries per subnet, over the whole table. */
-  readonly #perSubnet = new Map<string, number>();
+  readonly #counts: AddressCounts;
 
   constructor(localId: Uint8Array, crypto: Crypto, options: TableOptions = {}) {
     this.localId = localId;
     this.#crypto = crypto;
     this.k = options.k ?? K;
     this.#maxReplacements = options.maxReplacements ?? MAX_REPLACEMENTS;
+    this.#incomingPerBucket = options.incomingPerBucket ?? INCOMING_PER_BUCKET;
     this.#now = options.now ?? Date.now;
     this.#accept = options.accept ?? (() => true);
-    this.#limits = options.ipLimits ?? { perBucket: 0, perTable: 0 };
+    this.#counts = new AddressCounts(options.ipLimits ?? { perBucket: 0, perTable: 0 });
     this.#buckets = Array.from({ length: BUCKET_COUNT }, () => ({ entries: [], replacements: [], refreshedAt: 0 }));
   }
 
@@ -80,33 +91,52 @@ export class RoutingTable {
     return at !== undefined && !at.replacement ? at.entry : undefined;
   }
 
-  /** Inserts or refreshes a record (a newer seq replaces the stored record; liveness is kept). */
-  insert(enr: Enr, options: { live?: boolean; seen?: boolean } = {}): InsertResult {
+  /** Whether a bucket entry's current record has this IP (as `ip` or `ip6`). O(1), for the packet gate. */
+  hasIp(ip: string): boolean {
+    return this.#counts.hasIp(ip);
+  }
+
+  /**
+   * Inserts a record, or updates the node's entry. A newer record whose UDP endpoint moved must fit
+   * the subnet limits in place of the old one (else the old record stays and the result is
+   * `ignored`), and leaves the entry not live until it answers at the new endpoint.
+   */
+  insert(enr: Enr, options: InsertOptions = {}): InsertResult {
     const b = this.bucketOf(enr.nodeId);
-    if (b < 0 || !this.#accept(enr)) return { kind: 'ignored' };
-    const key = idKey(enr.nodeId);
+    if (b < 0 || !this.#accept(enr)) return IGNORED;
     const bucket = this.#buckets[b] as Bucket;
-    const now = this.#now();
+    const key = idKey(enr.nodeId);
     const known = this.#index.get(key);
-    if (known !== undefined && !known.replacement) {
-      const { entry } = known;
-      if (enr.seq > entry.enr.seq) entry.enr = enr;
-      if (options.live) entry.live = true;
-      if (options.seen || options.live) {
-        entry.lastSeen = now;
-        this.#moveToBack(bucket.entries, entry);
-      }
-      return { kind: 'updated', entry };
-    }
-    const entry: TableEntry = { enr, live: options.live ?? false, lastSeen: now, addedAt: now };
+    if (known !== undefined && !known.replacement) return this.#update(bucket, known.entry, enr, options);
+    const now = this.#now();
+    const entry: TableEntry = {
+      enr,
+      live: false,
+      lastSeen: now,
+      addedAt: now,
+      subnet: undefined,
+      checks: 0,
+      // A node we heard of from others before it reached us did not enter by inbound contact.
+      inbound: (options.inbound ?? false) && (known?.entry.inbound ?? true),
+    };
     if (known !== undefined) {
-      // A replacement seen again: keep the newer record, move it to the newest place.
-      this.#remove(bucket.replacements, known.entry);
-      if (known.entry.enr.seq > enr.seq) entry.enr = known.entry.enr;
-      entry.live ||= known.entry.live;
+      // A replacement seen again leaves its list (and the index) and enters anew with the newer
+      // record; its liveness carries over only while its endpoint stays the one that answered.
+      const old = known.entry;
+      this.#unlist(bucket.replacements, old);
+      this.#index.delete(key);
+      if (old.enr.seq > enr.seq) entry.enr = old.enr;
+      if (endpointKey(old.enr) === endpointKey(entry.enr)) {
+        entry.live = old.live;
+        entry.checks = old.checks;
+      }
     }
-    if (!this.#withinLimits(bucket, entry.enr)) return { kind: 'ignored' };
+    if (options.live && (entry.enr === enr || endpointKey(entry.enr) === endpointKey(enr))) this.#credit(entry);
+    if (!this.#counts.fits(bucket.entries, entry.enr)) return IGNORED;
     if (bucket.entries.length < this.k) {
+      // Inbound contact over the cap is refused outright rather than queued as a replacement: a
+      // crowd of identities must not push out the replacements we learned from others either.
+      if (entry.inbound && this.#inboundIn(bucket) >= this.#incomingPerBucket) return IGNORED;
       this.#place(bucket, b, entry);
       return { kind: 'added', entry };
     }
@@ -116,56 +146,61 @@ export class RoutingTable {
       const dropped = bucket.replacements.shift() as TableEntry;
       this.#index.delete(idKey(dropped.enr.nodeId));
     }
-    return { kind: 'pending', oldest: bucket.entries[0] as TableEntry };
+    return { kind: 'replacement', entry };
   }
 
-  /** The node answered a PING. */
-  markLive(nodeId: Uint8Array): TableEntry | undefined {
+  /**
+   * The node answered one of our PINGs: live, one more liveness credit, moved to the back. With
+   * `endpoint` (where the PING went), only if the entry's current record has that endpoint: an
+   * answer at an address the node has since left proves nothing about the new one.
+   */
+  markLive(nodeId: Uint8Array, endpoint?: { ip: string; port: number }): TableEntry | undefined {
     const entry = this.get(nodeId);
-    if (entry !== undefined) {
-      entry.live = true;
-      entry.lastSeen = this.#now();
-      this.#moveToBack((this.#buckets[this.bucketOf(nodeId)] as Bucket).entries, entry);
-    }
+    if (entry === undefined || (endpoint !== undefined && !hasEndpoint(entry.enr, endpoint))) return undefined;
+    this.#credit(entry);
+    entry.lastSeen = this.#now();
+    this.#moveToBack((this.#buckets[this.bucketOf(nodeId)] as Bucket).entries, entry);
     return entry;
   }
 
   /**
-   * The node did not answer a check: it leaves the bucket and the newest replacement takes its
-   * place. Returns what was removed and what came in.
+   * The node missed a check: its credit is divided by 3. At 0 it leaves and the newest replacement
+   * that fits the limits (and the inbound cap) takes its place; above 0 it stays where it is, live
+   * if it was. Returns what was removed and what came in (both undefined when it stayed).
    */
   failed(nodeId: Uint8Array): { removed: TableEntry | undefined; promoted: TableEntry | undefined } {
-    const removed = this.remove(nodeId);
-    if (removed === undefined) return { removed, promoted: undefined };
-    const bucket = this.#buckets[this.bucketOf(nodeId)] as Bucket;
-    // The newest replacement that the subnet limits still allow takes the place.
-    let promoted: TableEntry | undefined;
-    for (let r = bucket.replacements.length - 1; r >= 0 && promoted === undefined; r--) {
+    const entry = this.get(nodeId);
+    if (entry === undefined) return { removed: undefined, promoted: undefined };
+    entry.checks = Math.floor(entry.checks / 3);
+    if (entry.checks > 0) return { removed: undefined, promoted: undefined };
+    this.remove(nodeId);
+    const b = this.bucketOf(nodeId);
+    const bucket = this.#buckets[b] as Bucket;
+    const inboundFull = this.#inboundIn(bucket) >= this.#incomingPerBucket;
+    for (let r = bucket.replacements.length - 1; r >= 0; r--) {
       const candidate = bucket.replacements[r] as TableEntry;
-      if (!this.#withinLimits(bucket, candidate.enr)) continue;
+      if ((candidate.inbound && inboundFull) || !this.#counts.fits(bucket.entries, candidate.enr)) continue;
       bucket.replacements.splice(r, 1);
       candidate.lastSeen = this.#now();
-      this.#place(bucket, this.bucketOf(candidate.enr.nodeId), candidate);
-      promoted = candidate;
+      this.#place(bucket, b, candidate);
+      return { removed: entry, promoted: candidate };
     }
-    return { removed, promoted };
+    return { removed: entry, promoted: undefined };
   }
 
-  /** Takes a node out of its bucket (replacements included). */
+  /** Takes a node out of the table; returns its bucket entry (undefined for a replacement, which goes too). */
   remove(nodeId: Uint8Array): TableEntry | undefined {
     const key = idKey(nodeId);
     const at = this.#index.get(key);
     if (at === undefined) return undefined;
     const bucket = this.#buckets[at.bucket] as Bucket;
-    this.#remove(at.replacement ? bucket.replacements : bucket.entries, at.entry);
     this.#index.delete(key);
-    if (at.replacement) return undefined;
-    const subnet = limitedSubnet(at.entry.enr);
-    if (subnet !== undefined) {
-      const n = (this.#perSubnet.get(subnet) ?? 1) - 1;
-      if (n > 0) this.#perSubnet.set(subnet, n);
-      else this.#perSubnet.delete(subnet);
+    if (at.replacement) {
+      this.#unlist(bucket.replacements, at.entry);
+      return undefined;
     }
+    this.#unlist(bucket.entries, at.entry);
+    this.#counts.delete(at.entry);
     return at.entry;
   }
 
@@ -194,6 +229,23 @@ export class RoutingTable {
     const out: TableEntry[] = [];
     for (const b of this.#buckets) for (const e of b.entries) out.push(e);
     return out;
+  }
+
+  /** Every replacement, nearest buckets first (for inspection and consistency checks). */
+  replacements(): TableEntry[] {
+    const out: TableEntry[] = [];
+    for (const b of this.#buckets) for (const e of b.replacements) out.push(e);
+    return out;
+  }
+
+  /** Nodes the table knows by id (entries + replacements); equal to their count when consistent. */
+  get indexed(): number {
+    return this.#index.size;
+  }
+
+  /** Bucket entries per limited subnet (a copy). */
+  subnetCounts(): Map<string, number> {
+    return this.#counts.subnets();
   }
 
   /** A uniformly chosen entry matching `filter`, if any. */
@@ -234,22 +286,51 @@ export class RoutingTable {
     return best + 1;
   }
 
-  /** Whether `enr` may take a place in `bucket` under the subnet limits (spec §9). */
-  #withinLimits(bucket: Bucket, enr: Enr): boolean {
-    const subnet = limitedSubnet(enr);
-    if (subnet === undefined) return true;
-    const { perBucket, perTable } = this.#limits;
-    if (perTable > 0 && (this.#perSubnet.get(subnet) ?? 0) >= perTable) return false;
-    if (perBucket > 0 && bucket.entries.filter((e) => limitedSubnet(e.enr) === subnet).length >= perBucket)
-      return false;
-    return true;
+  /** A record (or a newer one) of a node already in a bucket. */
+  #update(bucket: Bucket, entry: TableEntry, enr: Enr, options: InsertOptions): InsertResult {
+    let endpointChanged = false;
+    if (enr.seq > entry.enr.seq) {
+      if (endpointKey(enr) === endpointKey(entry.enr)) {
+        entry.enr = enr; // same addresses: same counts, same liveness
+      } else {
+        // The node moved: it must fit the limits as if its old record had left, its counts move
+        // with it, and it is not served until it answers at the new endpoint (spec §9).
+        this.#counts.delete(entry);
+        if (!this.#counts.fits(bucket.entries, enr, entry)) {
+          this.#counts.add(entry); // the old record stays, counted as before
+          return IGNORED;
+        }
+        entry.enr = enr;
+        this.#counts.add(entry);
+        entry.live = false;
+        entry.checks = 0;
+        endpointChanged = true;
+      }
+    }
+    // `live` vouches for the record given: it credits the entry only if that is where the node is.
+    if (options.live && (entry.enr === enr || endpointKey(entry.enr) === endpointKey(enr))) this.#credit(entry);
+    if (options.seen || options.live) {
+      entry.lastSeen = this.#now();
+      this.#moveToBack(bucket.entries, entry);
+    }
+    return { kind: 'updated', entry, endpointChanged };
+  }
+
+  #credit(entry: TableEntry): void {
+    entry.live = true;
+    entry.checks++;
+  }
+
+  #inboundIn(bucket: Bucket): number {
+    let n = 0;
+    for (const e of bucket.entries) if (e.inbound) n++;
+    return n;
   }
 
   #place(bucket: Bucket, b: number, entry: TableEntry): void {
     bucket.entries.push(entry);
     this.#index.set(idKey(entry.enr.nodeId), { bucket: b, entry, replacement: false });
-    const subnet = limitedSubnet(entry.enr);
-    if (subnet !== undefined) this.#perSubnet.set(subnet, (this.#perSubnet.get(subnet) ?? 0) + 1);
+    this.#counts.add(entry);
   }
 
   #moveToBack(list: TableEntry[], entry: TableEntry): void {
@@ -260,7 +341,7 @@ export class RoutingTable {
     }
   }
 
-  #remove(list: TableEntry[], entry: TableEntry): void {
+  #unlist(list: TableEntry[], entry: TableEntry): void {
     const i = list.indexOf(entry);
     if (i >= 0) list.splice(i, 1);
   }

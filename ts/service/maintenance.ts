@@ -1,17 +1,23 @@
 /**
- * Keeping the table healthy (spec §8), on timers that do not depend on inbound traffic:
- * - new entries (never answered a PING) are pinged a few per tick, so they can become live;
- * - a random live entry is re-checked now and then;
- * - a full bucket's oldest entry is pinged when a newcomer waits, and replaced only if it fails;
+ * Keeping the table healthy (spec §8), on timers only (as go-ethereum): inserting never triggers a
+ * check, so no sender of records can make us ping, and evict, on its schedule.
+ * - new entries (never answered at their current endpoint) are pinged a few per tick;
+ * - a random live entry is re-checked now and then; a missed check only reduces its credit
+ *   (kademlia/table.ts `failed`), and only the peer's silence counts, never our own local errors;
  * - nodes that reached us through an inbound handshake are pinged shortly after;
- * - a lookup refreshes the stalest bucket on a schedule.
- * A PONG announcing a newer record makes us fetch it (FINDNODE [0]).
+ * - a lookup refreshes the stalest bucket on a schedule;
+ * - an empty table is re-seeded, so that a node started while the network was down recovers.
+ * A PING or PONG announcing a newer record makes us fetch it (FINDNODE [0]), one fetch per node at once.
+ * Every timer callback is guarded and every promise started here handles its rejection.
  */
 import type { Enr } from '../enr/enr.js';
+import { endpointKey } from '../kademlia/limits.js';
 import type { RoutingTable } from '../kademlia/table.js';
 import type { TableEntry } from '../kademlia/types.js';
 import { idKey } from '../session/keys.js';
+import { Discv5Error, ErrorCode } from '../util/errors.js';
 import type { Counters } from '../util/metrics.js';
+import { detach } from '../util/safe.js';
 
 export interface MaintenanceConfig {
   /** Interval of the check of new entries (default 1 s). */
@@ -28,20 +34,44 @@ export interface MaintenanceConfig {
   reseedIntervalMs: number;
 }
 
+/** Where a PING went. */
+export interface PingedEndpoint {
+  ip: string;
+  port: number;
+}
+
 export interface MaintenanceDeps {
   table: RoutingTable;
   counters: Counters;
   config: MaintenanceConfig;
-  /** PING; resolves with the peer's record seq, rejects when it does not answer. */
-  ping: (enr: Enr) => Promise<bigint>;
+  /**
+   * PING, without touching the table (the credit is given here): resolves with the peer's record
+   * seq and the UDP endpoint the PING was sent to; rejects when it does not answer.
+   */
+  ping: (enr: Enr) => Promise<{ enrSeq: bigint; endpoint: PingedEndpoint }>;
   /** FINDNODE [0]. */
   requestEnr: (enr: Enr) => Promise<Enr>;
   /** A lookup for a random id at this log-distance from us. */
   refresh: (distance: number) => Promise<void>;
-  onLive: (entry: TableEntry) => void;
+  /** The table is empty: put the records the node was started with back (and look up). */
+  reseed: () => void;
+  /** An entry answered a check at its current endpoint. */
+  onLive?: (entry: TableEntry) => void;
+  /** An entry ran out of credit and left; `promoted` is the replacement that took its place. */
   onEvicted: (removed: TableEntry, promoted: TableEntry | undefined) => void;
+  /** A newer record of a node, fetched because the node announced it. */
   onUpdated: (enr: Enr) => void;
   random: () => number;
+}
+
+/**
+ * Whether a failed PING says something about the peer. Only silence does (a timeout, or a handshake
+ * it did not complete); our own limits, our own state and our own aborts say nothing about it.
+ */
+function peerAtFault(err: unknown): boolean {
+  return (
+    err instanceof Discv5Error && (err.code === ErrorCode.REQUEST_TIMEOUT || err.code === ErrorCode.HANDSHAKE_FAILED)
+  );
 }
 
 export class TableMaintenance {
@@ -50,6 +80,8 @@ export class TableMaintenance {
   readonly #pending = new Set<ReturnType<typeof setTimeout>>();
   /** Nodes with a check under way, so that none is pinged twice at once. */
   readonly #checking = new Set<string>();
+  /** Nodes whose newer record is being fetched, so that none is fetched twice at once. */
+  readonly #fetching = new Set<string>();
   #stopped = false;
 
   constructor(deps: MaintenanceDeps) {
@@ -58,32 +90,34 @@ export class TableMaintenance {
 
   start(): void {
     const c = this.#d.config;
-    this.#every(c.revalidateNewIntervalMs, () => {
+    const { table, random } = this.#d;
+    this.#every('revalidate-new', c.revalidateNewIntervalMs, () => {
       for (let i = 0; i < c.revalidateNewBatch; i++) {
-        const e = this.#d.table.randomEntry(this.#d.random, (x) => !x.live && !this.#checking.has(idKey(x.enr.nodeId)));
+        const e = table.randomEntry(random, (x) => !x.live && !this.#checking.has(idKey(x.enr.nodeId)));
         if (e === undefined) break;
-        void this.check(e.enr);
+        this.#detachCheck(e.enr);
       }
     });
-    this.#every(c.revalidateLiveIntervalMs, () => {
-      const e = this.#d.table.randomEntry(this.#d.random, (x) => x.live);
-      if (e !== undefined) void this.check(e.enr);
+    this.#every('revalidate-live', c.revalidateLiveIntervalMs, () => {
+      const e = table.randomEntry(random, (x) => x.live);
+      if (e !== undefined) this.#detachCheck(e.enr);
     });
-    if (c.refreshIntervalMs > 0) {
-      this.#every(c.refreshIntervalMs, () => void this.#d.refresh(this.#d.table.stalestDistance()).catch(() => {}));
-    }
+    this.#every('refresh', c.refreshIntervalMs, () => {
+      detach(this.#d.refresh(table.stalestDistance()), this.#d.counters, 'maintenance.refresh');
+    });
+    this.#every('reseed', c.reseedIntervalMs, () => {
+      if (table.size > 0) return;
+      this.#d.counters.inc('table.reseed');
+      this.#d.reseed();
+    });
   }
 
   stop(): void {
     this.#stopped = true;
     for (const t of this.#timers) clearInterval(t);
+    this.#timers.length = 0;
     for (const t of this.#pending) clearTimeout(t);
     this.#pending.clear();
-  }
-
-  /** A newcomer waits for a full bucket: check the bucket's oldest entry. */
-  bucketFull(oldest: TableEntry): void {
-    void this.check(oldest.enr);
   }
 
   /** A node reached us: ping it soon, so that it can become live. */
@@ -91,40 +125,97 @@ export class TableMaintenance {
     if (this.#stopped) return;
     const t = setTimeout(() => {
       this.#pending.delete(t);
-      if (!this.#stopped) void this.check(enr);
+      if (!this.#stopped) this.#detachCheck(enr);
     }, this.#d.config.inboundPingDelayMs);
     t.unref?.();
     this.#pending.add(t);
   }
 
-  /** PINGs a node: live on answer (fetching a newer record if announced), evicted on silence. */
+  /**
+   * A peer told us (enr-seq of a PING or PONG) that its record is at `seq`, newer than `enr`: fetch
+   * it, unless a check or a fetch of that node is under way already (a check fetches it itself).
+   */
+  recordAnnounced(enr: Enr, seq: bigint): void {
+    if (seq <= enr.seq || this.#stopped || this.#checking.has(idKey(enr.nodeId))) return;
+    this.#fetch(enr);
+  }
+
+  /**
+   * PINGs a node. An answer at the entry's current endpoint credits it (and fetches a newer
+   * record if one is announced); silence debits it, and evicts it once its credit is gone. Other
+   * failures are ours, not the peer's: counted as `table.check-skipped`, nothing changes.
+   */
   async check(enr: Enr): Promise<void> {
     const key = idKey(enr.nodeId);
     if (this.#checking.has(key) || this.#stopped) return;
     this.#checking.add(key);
+    let answer: { enrSeq: bigint; endpoint: PingedEndpoint };
     try {
-      const seq = await this.#d.ping(enr);
-      const entry = this.#d.table.markLive(enr.nodeId);
-      this.#d.counters.inc('table.ping-answered');
-      if (entry !== undefined) this.#d.onLive(entry);
-      if (seq > enr.seq) {
-        const newer = await this.#d.requestEnr(enr).catch(() => undefined);
-        if (newer !== undefined && newer.seq > enr.seq) this.#d.onUpdated(newer);
-      }
-    } catch {
+      answer = await this.#d.ping(enr);
+    } catch (err) {
       if (this.#stopped) return;
+      const current = this.#d.table.get(enr.nodeId);
+      // Silence at an endpoint the node has left since says nothing about where it is now.
+      if (!peerAtFault(err) || current === undefined || !samePlace(current.enr, enr)) {
+        this.#d.counters.inc('table.check-skipped');
+        return;
+      }
       this.#d.counters.inc('table.ping-failed');
       const { removed, promoted } = this.#d.table.failed(enr.nodeId);
       if (removed !== undefined) this.#d.onEvicted(removed, promoted);
+      return;
     } finally {
       this.#checking.delete(key);
     }
+    if (this.#stopped) return;
+    this.#d.counters.inc('table.ping-answered');
+    const entry = this.#d.table.markLive(enr.nodeId, answer.endpoint);
+    if (entry !== undefined) this.#d.onLive?.(entry);
+    // Compared with the newest record we hold, which may have arrived while the PING was out.
+    const held = this.#d.table.get(enr.nodeId)?.enr ?? enr;
+    const base = held.seq > enr.seq ? held : enr;
+    if (answer.enrSeq > base.seq) this.#fetch(base);
   }
 
-  #every(ms: number, fn: () => void): void {
+  /** Fetches a node's newer record, one fetch per node at once, and hands it on if it is newer. */
+  #fetch(enr: Enr): void {
+    const key = idKey(enr.nodeId);
+    if (this.#fetching.has(key)) return;
+    this.#fetching.add(key);
+    const run = async () => {
+      try {
+        const newer = await this.#d.requestEnr(enr);
+        if (this.#stopped) return;
+        if (newer.seq > enr.seq) this.#d.onUpdated(newer);
+        else this.#d.counters.inc('table.record-not-newer');
+      } finally {
+        this.#fetching.delete(key);
+      }
+    };
+    detach(run(), this.#d.counters, 'maintenance.fetch-record');
+  }
+
+  #detachCheck(enr: Enr): void {
+    detach(this.check(enr), this.#d.counters, 'maintenance.check');
+  }
+
+  /** A repeating timer whose callback can never throw out (a failure is counted, the timer goes on). */
+  #every(name: string, ms: number, fn: () => void): void {
     if (ms <= 0) return;
-    const t = setInterval(fn, ms);
+    const t = setInterval(() => {
+      if (this.#stopped) return;
+      try {
+        fn();
+      } catch {
+        this.#d.counters.inc(`maintenance.${name}-error`);
+      }
+    }, ms);
     t.unref?.();
     this.#timers.push(t);
   }
+}
+
+/** Whether two records of a node are reached at the same UDP endpoints. */
+function samePlace(a: Enr, b: Enr): boolean {
+  return a === b || endpointKey(a) === endpointKey(b);
 }
