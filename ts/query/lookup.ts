@@ -9,6 +9,7 @@ import type { Enr } from '../enr/enr.js';
 import { logDistance } from '../kademlia/distance.js';
 import { idKey } from '../session/keys.js';
 import { concatBytes } from '../util/bytes.js';
+import { callSafely, type FailureCounter } from '../util/safe.js';
 import { Waker } from '../util/wake.js';
 
 export interface LookupOptions {
@@ -27,6 +28,8 @@ export interface LookupOptions {
   onRecord?: (enr: Enr) => void;
   /** Stops the lookup early when true (a predicate search that has what it needs). */
   done?: () => boolean;
+  /** Where failures of `onRecord` and `done` are counted. */
+  counters?: FailureCounter;
 }
 
 export interface LookupResult {
@@ -93,7 +96,7 @@ export async function lookup(o: LookupOptions): Promise<LookupResult> {
         stop = timedOut ? 'timeout' : 'aborted';
         break;
       }
-      if (o.done?.()) {
+      if (o.done !== undefined && callSafely(o.counters, 'done', o.done, false)) {
         stop = 'done';
         break;
       }
@@ -111,12 +114,15 @@ export async function lookup(o: LookupOptions): Promise<LookupResult> {
         c.state = 'asking';
         inFlight++;
         queries++;
-        o.query(c.enr, lookupDistances(o.target, c.enr.nodeId), controller.signal)
+        // A query that throws instead of rejecting (a record we cannot reach) fails this candidate
+        // only; whatever the callbacks do, nothing leaves this chain as a rejection.
+        Promise.resolve()
+          .then(() => o.query(c.enr, lookupDistances(o.target, c.enr.nodeId), controller.signal))
           .then(
             (records) => {
               c.state = 'answered';
               for (const r of records) {
-                o.onRecord?.(r);
+                if (o.onRecord !== undefined) callSafely(o.counters, 'onRecord', () => o.onRecord?.(r), undefined);
                 add(r);
               }
             },
@@ -125,6 +131,10 @@ export async function lookup(o: LookupOptions): Promise<LookupResult> {
               failures++;
             },
           )
+          .catch(() => {
+            c.state = 'failed';
+            failures++;
+          })
           .finally(() => {
             inFlight--;
             waker.wake();

@@ -65,6 +65,8 @@ interface Active {
   reject: (err: Error) => void;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
+  /** Whether this request still waits for its answer (the session layer acts on WHOAREYOU only then). */
+  pending: () => boolean;
 }
 
 export interface RequestManagerDeps {
@@ -73,6 +75,11 @@ export interface RequestManagerDeps {
   decoder: EnrDecoder;
   counters: Counters;
   config: RequestConfig;
+  /**
+   * The record-intake check for records in NODES answers (policy/intake.ts): false drops the record
+   * (the caller counts why). `sender` is the IP of the node that answered.
+   */
+  admit?: (enr: Enr, sender: string) => boolean;
 }
 
 export class RequestManager {
@@ -167,6 +174,7 @@ export class RequestManager {
         reject,
         signal: options.signal,
         onAbort: undefined,
+        pending: () => this.#active.get(a.key) === a,
       };
       if (options.signal !== undefined) {
         a.onAbort = () => this.#finish(a, new Discv5Error(ErrorCode.ABORTED, 'request aborted'));
@@ -176,7 +184,7 @@ export class RequestManager {
       this.#perIp.set(contact.socket.ip, (this.#perIp.get(contact.socket.ip) ?? 0) + 1);
       this.#d.counters.inc(`out.request.${request.type}`);
       this.#arm(a);
-      this.#d.session.sendRequest(contact, a.plaintext);
+      this.#d.session.sendRequest(contact, a.plaintext, { pending: a.pending });
     });
   }
 
@@ -190,7 +198,7 @@ export class RequestManager {
       a.retriesLeft--;
       this.#d.counters.inc('request.retry');
       this.#arm(a);
-      this.#d.session.sendRequest(a.contact, a.plaintext, true);
+      this.#d.session.sendRequest(a.contact, a.plaintext, { retry: true, pending: a.pending });
       return;
     }
     this.#d.counters.inc('request.timeout');
@@ -250,11 +258,14 @@ export class RequestManager {
     });
     if (records.length > 0) {
       const distances = this.#d.crypto.logDistances(a.contact.nodeId, concatBytes(...records.map((r) => r.nodeId)));
+      const admit = this.#d.admit;
       records.forEach((enr, i) => {
         if (!state.distances.has(distances[i] as number)) {
           this.#d.counters.inc('drop.nodes-wrong-distance');
           return;
         }
+        // FINDNODE [0] asks for the node's own record: that one describes the sender itself.
+        if (admit !== undefined && !state.distances.has(0) && !admit(enr, a.contact.socket.ip)) return;
         state.records.set(idKey(enr.nodeId), enr);
       });
     }

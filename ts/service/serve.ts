@@ -14,13 +14,23 @@ import {
 } from '../message/types.js';
 import type { SessionLayer } from '../session/layer.js';
 import type { NodeAddress } from '../session/types.js';
+import { bytesKey } from '../util/bytes.js';
 import type { Counters } from '../util/metrics.js';
+import { callbackFailed } from '../util/safe.js';
 import { packNodes } from './nodes.js';
 import type { TalkHandler } from './types.js';
 
-const latin1 = new TextDecoder('latin1');
 /** Plaintext room in one ordinary packet (1280 − 87), less TALKRESP's own framing. */
 export const MAX_TALK_PAYLOAD = 1_150;
+/** TALK handlers running at once: a stream of TALKREQs to a slow handler must not pile up promises. */
+export const MAX_TALK_IN_FLIGHT = 256;
+
+const utf8 = new TextEncoder();
+
+/** Handlers are found by the protocol's bytes; a string names its UTF-8 bytes, as on the wire. */
+function protocolKey(protocol: Uint8Array | string): string {
+  return bytesKey(typeof protocol === 'string' ? utf8.encode(protocol) : protocol);
+}
 
 export interface ServerDeps {
   session: SessionLayer;
@@ -32,22 +42,25 @@ export interface ServerDeps {
   recordBytes: number;
   isRunning: () => boolean;
   onTalkRequest: (protocol: Uint8Array, request: Uint8Array, from: NodeAddress) => void;
+  /** A PING told us the requester's record seq (spec §6.2: fetch a newer record). */
+  onPing: (from: NodeAddress, enrSeq: bigint) => void;
 }
 
 export class RequestServer {
   readonly #d: ServerDeps;
   readonly #talk = new Map<string, TalkHandler>();
+  #talkInFlight = 0;
 
   constructor(deps: ServerDeps) {
     this.#d = deps;
   }
 
   register(protocol: Uint8Array | string, handler: TalkHandler): void {
-    this.#talk.set(typeof protocol === 'string' ? protocol : latin1.decode(protocol), handler);
+    this.#talk.set(protocolKey(protocol), handler);
   }
 
   unregister(protocol: Uint8Array | string): void {
-    this.#talk.delete(typeof protocol === 'string' ? protocol : latin1.decode(protocol));
+    this.#talk.delete(protocolKey(protocol));
   }
 
   #respond(to: NodeAddress, message: Message): void {
@@ -63,6 +76,7 @@ export class RequestServer {
       ip: from.socket.ip,
       port: from.socket.port,
     });
+    this.#d.onPing(from, ping.enrSeq);
   }
 
   findNode(from: NodeAddress, req: FindNodeMessage): void {
@@ -80,15 +94,24 @@ export class RequestServer {
     for (const m of packNodes(req.requestId, records, this.#d.recordBytes)) this.#respond(from, m);
   }
 
+  /** Answers a TALKREQ; never rejects (a failing handler is counted and answered with an empty TALKRESP). */
   async talk(from: NodeAddress, req: TalkReqMessage, enr: Enr | undefined): Promise<void> {
     this.#d.onTalkRequest(req.protocol, req.request, from);
-    const handler = this.#talk.get(latin1.decode(req.protocol));
+    const handler = this.#talk.get(bytesKey(req.protocol));
     let response: Uint8Array = new Uint8Array(0);
     if (handler !== undefined) {
+      if (this.#talkInFlight >= MAX_TALK_IN_FLIGHT) {
+        this.#d.counters.inc('drop.talk-busy');
+        return; // the requester times out, as it would with a node that is too busy
+      }
+      this.#talkInFlight++;
       try {
         response = await handler(req.request, from, enr);
-      } catch {
-        this.#d.counters.inc('talk.handler-error');
+      } catch (err) {
+        callbackFailed(this.#d.counters, 'talkHandler', err);
+        response = new Uint8Array(0);
+      } finally {
+        this.#talkInFlight--;
       }
       if (!(response instanceof Uint8Array) || response.length > MAX_TALK_PAYLOAD) {
         this.#d.counters.inc('talk.response-too-large');

@@ -26,8 +26,13 @@ export interface Discv5Options {
   /** Crypto backend when no crypto is given: native, js or auto (default: DISCV5_BACKEND, else auto). */
   backend?: BackendChoice;
   config?: Partial<Discv5Config>;
-  /** A record enters the routing table only if this returns true (apps' own rules). */
+  /** A record enters the routing table only if this returns true (apps' own rules; a throw reads as false). */
   tableFilter?: (enr: Enr) => boolean;
+  /**
+   * Records (or `enr:` text) of nodes to join through: contacted at start, and again whenever the
+   * table empties (records given to `addEnr` are kept the same way).
+   */
+  bootnodes?: ReadonlyArray<Enr | string>;
 }
 
 /** A PING's answer. */
@@ -71,6 +76,8 @@ export interface Discv5Events {
   sessionExpired: (peer: NodeAddress) => void;
   /** Our record's address changed (peers' reports agreed, or the app set it); the record is re-signed. */
   socketUpdated: (address: { ip: string; port: number; family: 4 | 6 }, enr: Enr) => void;
+  /** Our record changed (address, or entries set with updateLocalEnr): seq + 1, signed again. */
+  localEnrUpdated: (enr: Enr) => void;
   /** A peer's record names another address than the one its packets come from: answered, not added. */
   addressMismatch: (enr: Enr, source: NodeAddress) => void;
 }
