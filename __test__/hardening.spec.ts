@@ -92,16 +92,19 @@ test('amplification: to an endpoint without a session we never send more bytes t
   t.true(bytesOut <= bytesIn, `${bytesOut} out, ${bytesIn} in`);
 });
 
-test('repeated invalid packets earn a temporary ban, which then stops even valid packets from that IP', async (t) => {
+test('garbage never earns a ban (anyone can spoof its source): the IP is still answered afterwards (H4)', async (t) => {
   const network = new MemoryNetwork();
   const victim = await nodeAt(t, network, '203.0.113.3', { invalidPacketsToBan: 20, rateLimitIpPerSecond: 0 });
   const { transport } = await attackerAt(t, network, '198.51.100.9');
   const to = victim.addresses[0] as NonNullable<(typeof victim.addresses)[0]>;
-  for (let i = 0; i < 30; i++) transport.send(randomFillSync(new Uint8Array(80)), to);
-  await waitFor(() => (victim.metrics()['ban.auto'] ?? 0) === 1, 5_000, 'the ban');
+  for (let i = 0; i < 1_000; i++) transport.send(randomFillSync(new Uint8Array(80)), to);
+  await waitFor(() => (victim.metrics()['in.datagrams'] ?? 0) >= 1_000, 10_000, 'the garbage');
+  t.is(victim.metrics()['ban.auto'], undefined, 'no automatic ban from unauthenticated garbage');
+  await transport.stop();
   const honest = await nodeAt(t, network, '198.51.100.9');
-  await t.throwsAsync(honest.ping(victim.localEnr), { message: /no response/ });
-  t.true((victim.metrics()['drop.banned'] ?? 0) > 0);
+  const pong = await honest.ping(victim.localEnr);
+  t.is(pong.ip, '198.51.100.9');
+  t.is(victim.metrics()['drop.banned'], undefined);
 });
 
 test('bans and permits per instance: a banned node id is dropped and leaves the table; a permitted IP skips the limits', async (t) => {
@@ -177,7 +180,8 @@ test('address voting: enough peers agreeing move our record to the address they 
   const node = await nodeAt(t, network, '203.0.113.8', { minVotes: 3 }, stale, key);
   const updates: string[] = [];
   node.on('socketUpdated', (a, enr) => updates.push(`${a.ip}:${a.port} seq ${enr.seq}`));
-  const peers = await Promise.all([1, 2, 3].map((i) => nodeAt(t, network, `198.51.100.${20 + i}`)));
+  // Votes count once per /24: three voters in three subnets.
+  const peers = await Promise.all([1, 2, 3].map((i) => nodeAt(t, network, `198.51.${100 + i}.20`)));
   for (const p of peers) await node.ping(p.localEnr);
   const port = node.addresses[0]?.port as number;
   t.deepEqual(updates, [`203.0.113.8:${port} seq 2`]);
@@ -252,7 +256,7 @@ test('answers to our own requests are exempt from the limits', async (t) => {
   t.teardown(() => server.stop());
   // 16 records of ~300 bytes: six NODES packets in a burst, from one IP.
   while (served.length < 16) {
-    const e = Enr.create(c.generatePrivateKey(), { ip: '192.0.2.1', udp: 1, other: { zz: new Uint8Array(150) } }, c);
+    const e = Enr.create(c.generatePrivateKey(), { ip: '192.0.2.1', udp: 9000, other: { zz: new Uint8Array(150) } }, c);
     if (logDistance(server.nodeId, e.nodeId) === 256) served.push(e);
   }
   const asker = await nodeAt(t, network, '203.0.113.12', {
