@@ -3,12 +3,14 @@
  * would take minutes), reports who answered with their records and neighbours, and stops by itself
  * when nothing is left to ask.
  */
+import { randomBytes } from 'node:crypto';
 import test from 'ava';
-import { crawl, nextDistances } from '../ts/crawl/crawler.js';
-import { Enr } from '../ts/index.js';
+import { type CrawlAsker, type CrawledNode, crawl, MAX_NEIGHBORS, nextDistances } from '../ts/crawl/crawler.js';
+import { Enr, MemoryNetwork } from '../ts/index.js';
+import { toHex } from '../ts/util/bytes.js';
 import { cryptoFor } from './helpers/backends.js';
-import { buildNetwork } from './helpers/network.js';
-import { startNode } from './helpers/nodes.js';
+import { buildNetwork, FAST_MAINTENANCE } from './helpers/network.js';
+import { sleep, startNode } from './helpers/nodes.js';
 
 test.serial('a crawl from one seed finds 100% of a 300-node network and stops by itself', async (t) => {
   t.timeout(300_000);
@@ -66,4 +68,174 @@ test('the walk rule: full buckets one at a time, sparse ones three at a time, cu
   t.deepEqual(nextDistances([5, 4, 3], []), [2, 1], 'a sweep stops at 1');
   t.deepEqual(nextDistances([249], []), [248, 247, 246], 'one empty bucket does not');
   t.is(nextDistances([1], sixteen(1)), undefined);
+});
+
+test('a crawl whose onNode throws for every node still finds every node, and nothing goes unhandled', async (t) => {
+  t.timeout(120_000);
+  const network = new MemoryNetwork();
+  t.teardown(() => network.close());
+  const config = { ...FAST_MAINTENANCE, requestTimeoutMs: 1_000 };
+  const nodes = await Promise.all(Array.from({ length: 16 }, () => startNode(t, { network }, { config })));
+  const boot = nodes[0]?.localEnr as Enr;
+  // Joined as buildNetwork does: everyone knows the bootnode, looks itself up twice, and lets the
+  // maintenance pings make its entries live.
+  for (const n of nodes.slice(1)) n.addEnr(boot);
+  await Promise.all(nodes.slice(1).map((n) => n.findNode(n.nodeId)));
+  await Promise.all(nodes.map((n) => n.findNode(n.nodeId)));
+  await sleep(1_500);
+  const crawler = await startNode(t, { network });
+  const expected = new Set(nodes.map((n) => n.localEnr.nodeIdHex));
+  const counted = new Map<string, number>();
+  const counters = { inc: (name: string, by = 1) => counted.set(name, (counted.get(name) ?? 0) + by) };
+
+  let calls = 0;
+  const thrown = await crawl(crawler, [boot], {
+    counters,
+    onNode: (node) => {
+      calls++;
+      throw new Error(`onNode refuses ${node.enr.nodeIdHex}`);
+    },
+  });
+  t.is(thrown.stop, 'done');
+  t.deepEqual(
+    [...expected].filter((id) => !thrown.nodes.some((n) => n.enr.nodeIdHex === id)),
+    [],
+    'every node found, none lost to the throw',
+  );
+  t.is(thrown.answered, nodes.length);
+  t.is(calls, thrown.found, 'onNode saw each node once');
+  t.is(thrown.callbackErrors, thrown.found);
+  t.is(counted.get('callback.error.onNode'), thrown.found);
+
+  // An async onNode that rejects: the same, once its rejections have been handled.
+  const rejected = await crawl(crawler, [boot], {
+    onNode: async () => {
+      throw new Error('async refusal');
+    },
+  });
+  await sleep(10);
+  t.is(rejected.found, nodes.length);
+  t.is(rejected.callbackErrors, rejected.found);
+});
+
+/** A made-up record: the crawl needs only an id, a seq and (for the per-IP cap) an address. */
+interface FakeRecord {
+  nodeId: Uint8Array;
+  nodeIdHex: string;
+  seq: bigint;
+  ip?: string | undefined;
+}
+
+function fake(ip?: string): FakeRecord {
+  const nodeId = Uint8Array.from(randomBytes(32));
+  return { nodeId, nodeIdHex: toHex(nodeId), seq: 1n, ip };
+}
+
+/** An asker over made-up records: `answer` says what each request returns; every request is noted. */
+function fakeAsker(
+  answer: (r: FakeRecord, distances: number[]) => FakeRecord[] | Promise<FakeRecord[]>,
+): CrawlAsker<FakeRecord> & { asked: FakeRecord[] } {
+  const asked: FakeRecord[] = [];
+  return {
+    nodeId: Uint8Array.from(randomBytes(32)),
+    asked,
+    async findNodes(r, distances) {
+      asked.push(r);
+      return answer(r, distances);
+    },
+  };
+}
+
+test('maxNodesPerIp: a peer that answers with many identities naming one address cannot aim the crawl at it', async (t) => {
+  const VICTIM = '203.0.113.7';
+  const seed = fake('198.51.100.1');
+  const sybils = Array.from({ length: 40 }, () => fake(VICTIM));
+  let served = false;
+  const make = () =>
+    fakeAsker((r, d) => {
+      if (r !== seed || d[0] === 0 || served) return [];
+      served = true;
+      return sybils;
+    });
+
+  const asker = make();
+  const summary = await crawl(asker, [seed]);
+  const victimIds = new Set(asker.asked.filter((r) => r.ip === VICTIM).map((r) => r.nodeIdHex));
+  t.is(victimIds.size, 16, 'the default cap: 16 ids per address');
+  t.is(summary.found, 1 + 16);
+  t.is(summary.refusedPerIp, 24);
+  t.is(summary.stop, 'done');
+  t.is(summary.nodes.find((n) => n.enr === seed)?.neighbors.size, 40, 'the refused ids are still its neighbours');
+
+  served = false;
+  const strict = make();
+  const capped = await crawl(strict, [seed], { maxNodesPerIp: 3 });
+  t.is(new Set(strict.asked.filter((r) => r.ip === VICTIM).map((r) => r.nodeIdHex)).size, 3);
+  t.is(capped.refusedPerIp, 37);
+
+  // A newer record that moves a node onto a full address is not followed either.
+  served = false;
+  const mover = { ...fake('198.51.100.2'), seq: 1n };
+  const moved = { ...mover, ip: VICTIM, seq: 2n };
+  const moving = fakeAsker((r, d) => {
+    if (r === seed && d[0] !== 0 && !served) {
+      served = true;
+      return [...sybils.slice(0, 3), mover];
+    }
+    if (r.nodeIdHex === mover.nodeIdHex && d[0] === 0) return [moved];
+    return [];
+  });
+  const notMoved = await crawl(moving, [seed], { maxNodesPerIp: 3 });
+  t.is(notMoved.nodes.find((n) => n.enr.nodeIdHex === mover.nodeIdHex)?.enr, mover);
+  t.is(notMoved.refusedPerIp, 1);
+
+  // Loopback is exempt: a local testnet runs every node on 127.0.0.1.
+  served = false;
+  const local = Array.from({ length: 40 }, () => fake('127.0.0.1'));
+  const loopback = await crawl(
+    fakeAsker((r, d) => {
+      if (r !== seed || d[0] === 0 || served) return [];
+      served = true;
+      return local;
+    }),
+    [seed],
+  );
+  t.is(loopback.found, 41);
+  t.is(loopback.refusedPerIp, 0);
+});
+
+test('maxNodes bounds what a crawl keeps, and a neighbour set holds at most one full table', async (t) => {
+  const seed = fake('198.51.100.1');
+  // 5,000 distinct identities on distinct addresses, all in one answer (a hostile peer ignores the cap of 16).
+  const many = Array.from({ length: 5_000 }, (_, i) => fake(`10.${i >> 8}.${i & 255}.1`));
+  let served = false;
+  const asker = fakeAsker((r, d) => {
+    if (r !== seed || d[0] === 0 || served) return [];
+    served = true;
+    return many;
+  });
+  const summary = await crawl(asker, [seed], { maxNodes: 100 });
+  t.is(summary.found, 100);
+  t.is(summary.refusedMaxNodes, 5_000 - 99);
+  t.is(summary.nodes.find((n) => n.enr === seed)?.neighbors.size, MAX_NEIGHBORS);
+  t.is(new Set(asker.asked.map((r) => r.nodeIdHex)).size, 100, 'only the kept nodes are asked');
+});
+
+test('an asker that rejects with anything (even null) costs the node, never the crawl', async (t) => {
+  const seed = fake('198.51.100.1');
+  const other = fake('198.51.100.2');
+  const seen: CrawledNode<FakeRecord>[] = [];
+  const summary = await crawl(
+    fakeAsker((r, d) => {
+      if (r === seed && d[0] !== 0) return [other];
+      if (r === other) return Promise.reject(null);
+      return [];
+    }),
+    [seed],
+    { onNode: (n) => seen.push(n) },
+  );
+  t.is(summary.stop, 'done');
+  t.is(summary.found, 2);
+  t.is(summary.nodes.find((n) => n.enr === other)?.error, 'null');
+  t.is(seen.length, 2);
 });

@@ -56,9 +56,16 @@ export function summaryText(s: CrawlSummary, reported: CrawledNode[]): string {
     .sort((a, b) => b[1] - a[1])
     .map(([f, n]) => `${f} ${n}`)
     .join(', ');
-  return [
+  const lines = [
     `crawl ${s.stop}: ${s.found} nodes found, ${s.answered} answered, in ${seconds.toFixed(1)} s (${Math.round(s.found / Math.max(seconds, 0.001))} nodes/s)`,
     `requests sent: ${s.requests}`,
     `reported: ${reported.length} (IPv4 ${v4}, IPv6 ${v6}); per fork digest: ${forks}`,
-  ].join('\n');
+  ];
+  // What the crawl's bounds held back, and what the output code threw: shown only when it happened.
+  const held: string[] = [];
+  if (s.refusedMaxNodes > 0) held.push(`${s.refusedMaxNodes} records over the node limit`);
+  if (s.refusedPerIp > 0) held.push(`${s.refusedPerIp} records over the per-IP limit`);
+  if (s.callbackErrors > 0) held.push(`${s.callbackErrors} errors in onNode (reporting nodes)`);
+  if (held.length > 0) lines.push(`not followed or failed: ${held.join(', ')}`);
+  return lines.join('\n');
 }

@@ -82,10 +82,20 @@ export async function crawlAndReport(
   const concurrency = v.concurrency === undefined ? 256 : Number(v.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1)
     throw new UsageError('--concurrency must be a positive integer');
+  const limit = (flag: string): number | undefined => {
+    if (v[flag] === undefined) return undefined;
+    const n = Number(v[flag]);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${flag} must be a positive integer`);
+    return n;
+  };
+  // --max-nodes and --max-nodes-per-ip, when the command line declares them (crawl defaults otherwise).
+  const maxNodes = limit('max-nodes');
+  const maxNodesPerIp = limit('max-nodes-per-ip');
   const timeoutMs = v.timeout === undefined ? undefined : Number(v.timeout) * 1000;
   if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new UsageError('--timeout must be a number of seconds');
   const ndjson = v.out ? createWriteStream(v.out as string) : undefined;
   const reported: CrawledNode[] = [];
+  const isReported = new Set<CrawledNode>();
   let done = 0;
   const started = performance.now();
   const progress = () => {
@@ -101,10 +111,13 @@ export async function crawlAndReport(
   const summary = await crawl(asker, seeds, {
     concurrency,
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...(maxNodes === undefined ? {} : { maxNodes }),
+    ...(maxNodesPerIp === undefined ? {} : { maxNodesPerIp }),
     onNode: (node) => {
       done++;
       if (forkFilter !== undefined && forkDigestOf(node) !== forkFilter) return;
       reported.push(node);
+      isReported.add(node);
       ndjson?.write(`${JSON.stringify(nodeJson(node))}\n`);
     },
   });
@@ -112,7 +125,7 @@ export async function crawlAndReport(
   if (tty) process.stderr.write('\n');
   // Nodes still under way when a timeout hit are reported too.
   for (const n of summary.nodes) {
-    if (!reported.includes(n) && (forkFilter === undefined || forkDigestOf(n) === forkFilter) && done < summary.found) {
+    if (!isReported.has(n) && (forkFilter === undefined || forkDigestOf(n) === forkFilter) && done < summary.found) {
       reported.push(n);
       ndjson?.write(`${JSON.stringify(nodeJson(n))}\n`);
     }
