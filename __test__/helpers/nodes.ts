@@ -29,11 +29,19 @@ export async function startNode(
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Resolves once `predicate` holds, polling; rejects after `timeoutMs` so a test can never hang. */
-export async function waitFor(predicate: () => boolean, timeoutMs = 5_000, what = 'condition'): Promise<void> {
+/**
+ * Resolves once `predicate` holds, polling every `intervalMs` (longer for costly predicates); rejects
+ * after `timeoutMs` so a test can never hang. Bounds are generous: they only keep a broken run finite.
+ */
+export async function waitFor(
+  predicate: () => boolean,
+  timeoutMs = 5_000,
+  what = 'condition',
+  intervalMs = 5,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!predicate()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(5);
+    await sleep(intervalMs);
   }
 }
