@@ -154,13 +154,14 @@ export class TableMaintenance {
       answer = await this.#d.ping(enr);
     } catch (err) {
       if (this.#stopped) return;
-      const current = this.#d.table.get(enr.nodeId);
-      // Silence at an endpoint the node has left since says nothing about where it is now.
-      if (!peerAtFault(err) || current === undefined || !samePlace(current.enr, enr)) {
+      if (!peerAtFault(err)) {
         this.#d.counters.inc('table.check-skipped');
         return;
       }
       this.#d.counters.inc('table.ping-failed');
+      // Silence at an endpoint the node has left since says nothing about where it is now.
+      const current = this.#d.table.get(enr.nodeId);
+      if (current === undefined || !samePlace(current.enr, enr)) return;
       const { removed, promoted } = this.#d.table.failed(enr.nodeId);
       if (removed !== undefined) this.#d.onEvicted(removed, promoted);
       return;
