@@ -1,11 +1,19 @@
 /**
  * The inbound gate (issue 6, spec §9): every datagram passes it before any work is done on it.
- * Banned IPs and node ids are dropped; rate limits apply per IP, per node id and in total, except to
- * permitted ones and to sources we are waiting on for a response; new handshakes (WHOAREYOU) have a
- * budget per IP; repeated invalid packets from one IP earn it a temporary ban.
+ *
+ * - "IP" means `limitKey(ip)` throughout: an IPv4 address, or an IPv6 /64.
+ * - Bans: the operator's bans (IP, node id) always apply. Automatic bans come from `invalid()`, which
+ *   the session layer calls only for failures that prove the source (never for undecodable
+ *   datagrams, whose source anyone can forge).
+ * - Protected IPs (`protect`: we wait on an answer from there, or the table holds a node there) skip
+ *   the per-IP and per-node rate limits, are never auto-banned, and an automatic ban made before
+ *   they became protected does not hold them. The total rate and the handshake budgets still apply
+ *   to them: an attacker that gets itself asked must not earn unlimited windows.
+ * - Loopback (unless `limitLoopback`) and permitted IPs skip every limit, as before.
+ * - New handshakes (a WHOAREYOU we send) need a token from the IP's budget and from the global one.
  */
 import { BanList } from './bans.js';
-import { isLoopback } from './ip-class.js';
+import { isLoopback, limitKey } from './ip-class.js';
 import { RateLimiter } from './rate-limit.js';
 
 export interface GateConfig {
@@ -26,7 +34,7 @@ export interface GateConfig {
   handshakesTotalBurst: number;
   /** Sources remembered by each limiter (default 10,000). */
   rateLimitMaxKeys: number;
-  /** Whether loopback peers are rate-limited and auto-banned too (default false: local testnets). */
+  /** Whether loopback peers are rate-limited, budgeted and auto-banned too (default false: local testnets). */
   limitLoopback: boolean;
   invalidPacketsToBan: number;
   invalidWindowMs: number;
@@ -36,6 +44,9 @@ export interface GateConfig {
 
 export type GateVerdict = 'pass' | 'banned' | 'rate-total' | 'rate-ip' | 'rate-node';
 
+/** Whether a new WHOAREYOU may go out: both budgets hold, or which one is spent (counted as `drop.<verdict>`). */
+export type ChallengeVerdict = 'pass' | 'handshake-budget' | 'handshake-budget-total';
+
 export class PacketGate {
   readonly bans: BanList;
   readonly #config: GateConfig;
@@ -43,11 +54,20 @@ export class PacketGate {
   readonly #perNode: RateLimiter;
   readonly #total: RateLimiter;
   readonly #handshakes: RateLimiter;
-  readonly #expecting: (ip: string) => boolean;
+  readonly #handshakesTotal: RateLimiter;
+  readonly #protect: (ip: string) => boolean;
+  /** The last address keyed: one packet asks for it up to three times. */
+  #lastIp = '';
+  #lastKey = '';
 
-  constructor(config: GateConfig, expecting: (ip: string) => boolean, now: () => number = Date.now) {
+  /**
+   * @param protect whether packets from `ip` must get through: true while a request to that IP is
+   *   pending or the routing table holds a node there. Called only when a limit or an automatic
+   *   ban would otherwise drop a packet, so it may cost a map lookup or two.
+   */
+  constructor(config: GateConfig, protect: (ip: string) => boolean, now: () => number = Date.now) {
     this.#config = config;
-    this.#expecting = expecting;
+    this.#protect = protect;
     this.bans = new BanList(
       {
         invalidPacketsToBan: config.invalidPacketsToBan,
@@ -70,36 +90,64 @@ export class PacketGate {
       keys,
       now,
     );
+    this.#handshakesTotal = new RateLimiter(
+      { rate: config.handshakesTotalPerSecond, burst: config.handshakesTotalBurst },
+      1,
+      now,
+    );
   }
 
-  #exempt(ip: string): boolean {
-    return (!this.#config.limitLoopback && isLoopback(ip)) || this.bans.isPermittedIp(ip) || this.#expecting(ip);
+  #key(ip: string): string {
+    if (ip !== this.#lastIp) {
+      this.#lastKey = limitKey(ip);
+      this.#lastIp = ip;
+    }
+    return this.#lastKey;
   }
 
-  /** Before decoding: IP bans and the IP and total rates. */
+  /** Loopback (unless limited) and permitted IPs: no limit, no budget, no automatic ban. */
+  #free(ip: string, key: string): boolean {
+    return (!this.#config.limitLoopback && isLoopback(ip)) || this.bans.permittedKey(key);
+  }
+
+  /** Before decoding: IP bans, the total rate and the IP's rate. */
   admit(ip: string): GateVerdict {
-    if (this.bans.isBannedIp(ip)) return 'banned';
-    if (this.#exempt(ip)) return 'pass';
+    const key = this.#key(ip);
+    const ban = this.bans.bannedKey(key);
+    if (ban === 'manual' || (ban === 'auto' && !this.#protect(ip))) return 'banned';
+    if (this.#free(ip, key)) return 'pass';
     if (!this.#total.take('total')) return 'rate-total';
-    if (!this.#perIp.take(ip)) return 'rate-ip';
+    if (!this.#perIp.take(key) && !this.#protect(ip)) return 'rate-ip';
     return 'pass';
   }
 
-  /** Once the sender's node id is known (flag 0 and 2 packets). */
+  /** Once the sender's node id is known (flag 0 and 2 packets): node-id bans and the node's rate. */
   admitNode(nodeIdKey: string, ip: string): GateVerdict {
     if (this.bans.isBannedId(nodeIdKey)) return 'banned';
-    if (this.#exempt(ip) || this.bans.isPermittedId(nodeIdKey)) return 'pass';
-    return this.#perNode.take(nodeIdKey) ? 'pass' : 'rate-node';
+    if (this.#free(ip, this.#key(ip)) || this.bans.isPermittedId(nodeIdKey)) return 'pass';
+    if (this.#perNode.take(nodeIdKey) || this.#protect(ip)) return 'pass';
+    return 'rate-node';
   }
 
-  /** Whether a new WHOAREYOU may go to `ip` (the handshake budget per IP). */
-  allowChallenge(ip: string): boolean {
-    return this.#exempt(ip) || this.#handshakes.take(ip);
+  /**
+   * Whether a new WHOAREYOU may go to `ip`: one token from the IP's budget, then one from the
+   * global budget (in that order, so that one flooding IP spends only its own budget).
+   */
+  allowChallenge(ip: string): ChallengeVerdict {
+    const key = this.#key(ip);
+    if (this.#free(ip, key)) return 'pass';
+    if (!this.#handshakes.take(key)) return 'handshake-budget';
+    if (!this.#handshakesTotal.take('total')) return 'handshake-budget-total';
+    return 'pass';
   }
 
-  /** An invalid packet from `ip`; true if that earned it a ban. */
+  /**
+   * A failure that proves its source (a handshake that failed after our challenge went to that
+   * socket); true if that earned the IP an automatic ban. Protected IPs are never banned.
+   */
   invalid(ip: string): boolean {
-    if (!this.#config.limitLoopback && isLoopback(ip)) return false;
-    return this.bans.invalidPacket(ip);
+    const key = this.#key(ip);
+    if (this.#free(ip, key) || this.#protect(ip)) return false;
+    return this.bans.invalidKey(key);
   }
 }

@@ -10,19 +10,32 @@ export class Session {
   readonly peer: NodeAddress;
   readonly writeKey: Uint8Array;
   readonly readKey: Uint8Array;
-  /** The keys this session replaced, still accepted for reading until `fallbackUntil` (see SessionLayer). */
+  /** The keys this session replaced, still accepted for reading until `fallbackUntil` (see Sessions). */
   fallbackReadKey: Uint8Array | undefined;
   fallbackUntil = 0;
   enr: Enr | undefined;
   readonly expiresAt: number;
+  /**
+   * Whether the peer has shown it holds the keys: true for sessions from an inbound handshake (its
+   * message decrypted), false for ours until a message from the peer decrypts (spec §4.1 step 5).
+   */
+  proven: boolean;
   #counter = 0;
 
-  constructor(peer: NodeAddress, writeKey: Uint8Array, readKey: Uint8Array, enr: Enr | undefined, expiresAt: number) {
+  constructor(
+    peer: NodeAddress,
+    writeKey: Uint8Array,
+    readKey: Uint8Array,
+    enr: Enr | undefined,
+    expiresAt: number,
+    proven = true,
+  ) {
     this.peer = peer;
     this.writeKey = writeKey;
     this.readKey = readKey;
     this.enr = enr;
     this.expiresAt = expiresAt;
+    this.proven = proven;
   }
 
   nextNonce(): Uint8Array {
