@@ -88,7 +88,10 @@ export class TableMaintenance {
     this.#d = deps;
   }
 
+  /** Starts the timers (again after `stop()`; a second `start()` while running does nothing). */
   start(): void {
+    if (this.#timers.length > 0) return;
+    this.#stopped = false;
     const c = this.#d.config;
     const { table, random } = this.#d;
     this.#every('revalidate-new', c.revalidateNewIntervalMs, () => {
