@@ -281,7 +281,9 @@ test.serial(
     const network = new MemoryNetwork();
     t.teardown(() => network.close());
     const cases: [string, (i: number) => string, (real: SocketAddress) => { ip: string; port: number }][] = [
-      ['IPv4-mapped IPv6', (i) => publicV4(3_000 + i), (r) => ({ ip: '::ffff:45.200.0.1', port: r.port })],
+      // Our own address as a dual-stack peer may report it: IPv4-mapped IPv6. Read as IPv4 it is where
+      // we are (no change); filed as IPv6 text, it made the old code's record update throw in ping().
+      ['IPv4-mapped IPv6', (i) => publicV4(3_000 + i), (r) => ({ ip: `::ffff:${r.ip}`, port: r.port })],
       ['private', (i) => publicV4(3_100 + i), (r) => ({ ip: '10.1.2.3', port: r.port })],
       ['zero', (i) => publicV4(3_200 + i), (r) => ({ ip: '0.0.0.0', port: r.port })],
       ['port 0', (i) => publicV4(3_300 + i), () => ({ ip: '45.201.0.1', port: 0 })],
@@ -470,9 +472,11 @@ test.serial(
     const boom = () => {
       throw new Error('a user callback threw');
     };
+    const bootId = (honest[0] as Discv5).localEnr.nodeIdHex;
     const node = await honestNode(t, network, '203.0.113.100', {
+      // Throws for half the records (never the bootnode's: the node needs one entry to look up at all).
       tableFilter: (e) => {
-        if ((e.nodeId[0] as number) % 2 === 1) boom();
+        if (e.nodeIdHex !== bootId && (e.nodeId[0] as number) % 2 === 1) boom();
         return true;
       },
     });

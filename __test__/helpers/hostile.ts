@@ -56,9 +56,12 @@ export function publicV4(i: number): string {
   return `45.${(i >> 8) & 255}.${i & 255}.1`;
 }
 
-/** A public IPv6 address in its own /64 (and /48) for each i < 65,536. */
+/**
+ * A public IPv6 address in its own /64 (and /48) for each i < 65,535, in canonical text (the
+ * in-memory network routes by text, and records carry the canonical form: never a `:0:` group).
+ */
 export function publicV6(i: number): string {
-  return `2001:db8:${i.toString(16)}::1`;
+  return `2001:db8:${(i + 1).toString(16)}::1`;
 }
 
 /** Resolves after the network has delivered what was sent so far (latency 0: one event-loop turn). */
