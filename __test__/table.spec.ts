@@ -416,3 +416,23 @@ test('maintenance: an empty table is re-seeded on the timer; a throwing dep does
   t.true(s.counters.get('table.reseed') >= 2);
   t.true(s.counters.get('maintenance.reseed-error') >= 2, 'counted, the timer goes on');
 });
+
+test('maintenance: checkSoon pings a node whose endpoint changed, and its answer there makes it live', async (t) => {
+  const key = c.generatePrivateKey();
+  const v1 = Enr.create(key, { ip: '10.0.0.1', udp: 1 }, c);
+  const v2 = v1.update(key, { udp: 2 });
+  const pinged: Enr[] = [];
+  const s = maintained({
+    ping: async (enr) => {
+      pinged.push(enr);
+      return { enrSeq: enr.seq, endpoint: at(enr) };
+    },
+  });
+  s.table.insert(v1, { live: true });
+  const r = s.table.insert(v2);
+  t.true(r.kind === 'updated' && r.endpointChanged);
+  if (r.kind === 'updated' && r.endpointChanged) s.m.checkSoon(r.entry.enr);
+  t.teardown(() => s.m.stop());
+  await waitFor(() => s.table.get(v1.nodeId)?.live === true, 2_000, 'the check at the new endpoint');
+  t.deepEqual(pinged, [v2]);
+});

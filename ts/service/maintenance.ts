@@ -125,6 +125,15 @@ export class TableMaintenance {
 
   /** A node reached us: ping it soon, so that it can become live. */
   inbound(enr: Enr): void {
+    this.checkSoon(enr);
+  }
+
+  /**
+   * Ping a node after `inboundPingDelayMs` rather than at the next tick: for a node that reached
+   * us, or an entry whose endpoint just changed (insert's `endpointChanged`), so that it is served
+   * again soon.
+   */
+  checkSoon(enr: Enr): void {
     if (this.#stopped) return;
     const t = setTimeout(() => {
       this.#pending.delete(t);
