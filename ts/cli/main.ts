@@ -91,7 +91,7 @@ const COMMANDS: Record<string, Command> = {
   },
   crawl: {
     usage:
-      'discv5 crawl [--bootnodes ENR,...] [--bootnodes-file F] [--network mainnet|sepolia|holesky|hoodi] [--reseed nodes.json] [--concurrency N] [--timeout S] [--out F.ndjson] [--nodes-json F] [--fork-digest HEX] [--bind IP:PORT]',
+      'discv5 crawl [--bootnodes ENR,...] [--bootnodes-file F] [--network mainnet|sepolia|holesky|hoodi] [--reseed nodes.json] [--concurrency N] [--timeout S] [--out F.ndjson] [--nodes-json F] [--fork-digest HEX] [--max-nodes N] [--max-nodes-per-ip N] [--bind IP:PORT]',
     summary:
       'enumerates a whole network: every node, its newest record, whether it answered, its neighbours; then a summary',
     options: {
@@ -104,6 +104,8 @@ const COMMANDS: Record<string, Command> = {
       out: { type: 'string' },
       'nodes-json': { type: 'string' },
       'fork-digest': { type: 'string' },
+      'max-nodes': { type: 'string' },
+      'max-nodes-per-ip': { type: 'string' },
       ...bind,
     },
     run: (_p, v, out) => crawlCommand(v, out),

@@ -16,7 +16,7 @@ import { RoutingTable } from '../kademlia/table.js';
 import type { TableEntry } from '../kademlia/types.js';
 import type { LookupResult } from '../query/lookup.js';
 import type { RequestOptions } from '../rpc/requests.js';
-import type { NodeAddress } from '../session/types.js';
+import type { NodeAddress, NodeContact } from '../session/types.js';
 import type { IpFamily, SocketAddress, Transport } from '../transport/types.js';
 import { UdpTransport } from '../transport/udp.js';
 import { bytesEqual, bytesKey } from '../util/bytes.js';
@@ -131,7 +131,7 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
       families: () => this.#bound(),
       discovered: (r) => this.emit('discovered', r),
       inserted: (entry, replaced) => this.#inserted(entry, replaced),
-      endpointChanged: () => {},
+      endpointChanged: (entry) => this.#maintenance.checkSoon(entry.enr),
     });
     this.#lookups = new Lookups({
       nodeId: this.nodeId,
@@ -148,7 +148,10 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
       table: this.#table,
       counters: this.#counters,
       config: this.config,
-      ping: async (r) => (await this.ping(r)).enrSeq,
+      ping: async (r) => {
+        const contact = this.#contact(r);
+        return { enrSeq: (await this.#ping(contact)).enrSeq, endpoint: contact.socket };
+      },
       requestEnr: (r) => this.requestEnr(r),
       refresh: async (d) => {
         await this.lookup(randomIdAtDistance(this.nodeId, d, (n) => randomFillSync(new Uint8Array(n))));
@@ -268,8 +271,14 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
    */
   async ping(enr: Enr | string, options?: RequestOptions): Promise<PongResult> {
     const contact = this.#contact(enr);
-    const pong = await this.#w.requests.ping(contact, this.localEnr.seq, options);
+    const pong = await this.#ping(contact, options);
     this.#table.markLive(contact.nodeId, contact.socket);
+    return pong;
+  }
+
+  /** A PING whose answer votes on our address and may announce a newer record; the table is the caller's. */
+  async #ping(contact: NodeContact, options?: RequestOptions): Promise<PongResult> {
+    const pong = await this.#w.requests.ping(contact, this.localEnr.seq, options);
     if (this.config.addressVoting) {
       this.#local.vote({ nodeId: contact.nodeId, ip: contact.socket.ip }, contact.socket.family, pong.ip, pong.port);
     }
@@ -397,7 +406,7 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
     return families.size > 0 ? families : new Set<IpFamily>([4, 6]);
   }
 
-  #contact(input: Enr | string) {
+  #contact(input: Enr | string): NodeContact {
     if (this.#state !== 'running') {
       const code = this.#state === 'stopped' ? ErrorCode.STOPPED : ErrorCode.NOT_STARTED;
       throw new Discv5Error(code, this.#state === 'stopped' ? 'the node is stopped' : 'start the node first');
@@ -433,7 +442,6 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
     if (!this.isRunning) return;
     const seeds = this.#peers.seeds;
     if (seeds.length === 0) return;
-    this.#counters.inc('table.reseeded');
     for (const seed of seeds) this.#peers.learn(seed);
     if (this.#table.size > 0) this.#bootstrap();
   }

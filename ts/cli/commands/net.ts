@@ -1,9 +1,10 @@
 /** `discv5 ping`, `findnode`, `talk` (through a short-lived node), `serve` and `testnet` (long-running). */
+
+import { enrJson } from '../../enr/json.js';
 import { createCrypto, Discv5, type Discv5Config, Enr, MemoryNetwork } from '../../index.js';
 import { toHex } from '../../util/bytes.js';
 import { parseDistances, parseHex, parseHostPort, readKey, required, UsageError } from '../args.js';
 import { crawlAndReport, crawlerNode } from './crawl.js';
-import { enrJson } from './enr.js';
 
 export interface Out {
   line(text: string): void;
