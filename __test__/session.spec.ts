@@ -7,12 +7,19 @@
  */
 import { randomFillSync } from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
+import { EnrDecoder } from '../ts/enr/batch.js';
 import { Enr, MemoryNetwork } from '../ts/index.js';
 import { decodeMessage, encodeMessage } from '../ts/message/codec.js';
 import { type Message, MessageType } from '../ts/message/types.js';
 import { decodePacket } from '../ts/packet/decode.js';
-import { encodeMessagePacket, encodeRandomPacket, encodeWhoareyou } from '../ts/packet/encode.js';
+import {
+  encodeHandshakePacket,
+  encodeMessagePacket,
+  encodeRandomPacket,
+  encodeWhoareyou,
+} from '../ts/packet/encode.js';
 import type { HandshakePacket, Packet } from '../ts/packet/types.js';
+import { acceptHandshake } from '../ts/session/handshake.js';
 import type { SocketAddress } from '../ts/transport/types.js';
 import { bytesEqual, toHex } from '../ts/util/bytes.js';
 import { envCrypto, sleep, startNode, waitFor } from './helpers/nodes.js';
@@ -422,4 +429,56 @@ test('requests made during our handshake wait for the first answer of the peer; 
     ['03', '04'],
     'the queue, less the request no longer pending',
   );
+});
+
+test('a failed inbound handshake proves its source only once the id-signature over our challenge verified (H4)', (t) => {
+  const key = (k: Uint8Array) => ({
+    crypto: envCrypto,
+    privateKey: k,
+    nodeId: envCrypto.nodeIdFromPublicKey(envCrypto.publicKeyFromPrivate(k)) as Uint8Array,
+  });
+  const a = key(envCrypto.generatePrivateKey()); // the initiator
+  const b = key(envCrypto.generatePrivateKey()); // us, the recipient
+  const enrA = Enr.create(a.privateKey, { ip: '198.51.100.1', udp: 9000 }, envCrypto);
+  const socket: SocketAddress = { ip: '198.51.100.1', port: 9000, family: 4 };
+  const nonce = randomFillSync(new Uint8Array(12));
+  const { packet: w, challengeData } = encodeWhoareyou(
+    envCrypto,
+    a.nodeId,
+    nonce,
+    randomFillSync(new Uint8Array(16)),
+    0n,
+  );
+  t.is(w.length, 63);
+  const challenge = { challengeData, packet: w, expiresAt: Number.POSITIVE_INFINITY, enr: undefined };
+  const init = envCrypto.handshakeInitiate(
+    a.privateKey,
+    envCrypto.publicKeyFromPrivate(b.privateKey),
+    challengeData,
+    a.nodeId,
+    b.nodeId,
+  );
+  if (init === null) return t.fail('initiate');
+  const handshake = (idSignature: Uint8Array, writeKey: Uint8Array) => {
+    const data = encodeHandshakePacket(
+      envCrypto,
+      b.nodeId,
+      a.nodeId,
+      nonce,
+      idSignature,
+      init.ephemeralPublicKey,
+      enrA.encoded,
+      writeKey,
+      pingMessage(1),
+    );
+    const p = decodePacket(envCrypto, b.nodeId.subarray(0, 16), data);
+    if (typeof p === 'string' || p.flag !== 2) throw new Error('not a handshake packet');
+    return acceptHandshake(b, new EnrDecoder(envCrypto), challenge, undefined, p, { nodeId: a.nodeId, socket }, 1e15);
+  };
+  const good = handshake(init.idSignature, init.initiatorKey);
+  t.false('reason' in good, 'a valid handshake is accepted');
+  const forgedSig = Uint8Array.from(init.idSignature);
+  forgedSig[5] = (forgedSig[5] as number) ^ 1;
+  t.deepEqual(handshake(forgedSig, init.initiatorKey), { reason: 'handshake-bad-signature', proven: false });
+  t.deepEqual(handshake(init.idSignature, init.recipientKey), { reason: 'handshake-bad-message', proven: true });
 });

@@ -8,13 +8,20 @@ export interface SessionConfig {
   challengeTtlMs: number;
   /** Challenges kept at once (default 10,000). */
   maxChallenges: number;
-  /** How long a packet we sent can be answered by a WHOAREYOU (default 2 s). */
+  /**
+   * How long a packet we sent can be answered by a WHOAREYOU at most (default 2 s); within that,
+   * only while its request is pending (see SendRequestOptions.pending).
+   */
   nonceTtlMs: number;
-  /** Sent-packet nonces remembered at once (default 20,000). */
+  /** Calls (sent-packet nonces) remembered at once (default 20,000). */
   maxPendingNonces: number;
-  /** How long to wait for a WHOAREYOU before contacting a peer afresh (default 1 s). */
+  /**
+   * How long requests to a peer wait behind its handshake (default 1 s): for its WHOAREYOU, then for
+   * its first answer in the new session. After that, a new request contacts it afresh, or goes in the
+   * session not yet proven.
+   */
   handshakeTimeoutMs: number;
-  /** Peers with a handshake under way at once (default 10,000). */
+  /** Peers with a handshake under way (and requests waiting on it) at once (default 10,000). */
   maxHandshakingPeers: number;
   /** Messages queued per peer while its handshake completes (default 32). */
   maxQueuedPerPeer: number;
