@@ -3,7 +3,7 @@ import type { ExecutionContext } from 'ava';
 import type { BackendName } from '../../ts/crypto/types.js';
 import type { Discv5, Discv5Config } from '../../ts/index.js';
 import { MemoryNetwork } from '../../ts/index.js';
-import { sleep, startNode } from './nodes.js';
+import { startNode, waitFor } from './nodes.js';
 
 /** Fast maintenance, so a warm-up takes seconds rather than minutes. */
 export const FAST_MAINTENANCE: Partial<Discv5Config> = {
@@ -30,7 +30,8 @@ export async function buildNetwork(
   const network = options.udp ? undefined : new MemoryNetwork();
   if (network) t.teardown(() => network.close());
   const place = network ? { network } : ('udp' as const);
-  const config = { ...FAST_MAINTENANCE, requestTimeoutMs: 1_000, ...options.config };
+  // Requests get several seconds: these networks check convergence, not latency, and share the CPU.
+  const config = { ...FAST_MAINTENANCE, requestTimeoutMs: 3_000, ...options.config };
   const nodes = await inWaves(Array.from({ length: size }), 50, () =>
     startNode(t, place, { backend: options.backend ?? 'native', config }),
   );
@@ -44,7 +45,18 @@ export async function buildNetwork(
   // Self-lookups ran while the network was still joining: once more, now that everyone is in
   // (what the periodic refresh does in a long-running network).
   await inWaves(nodes, 25, (n) => n.findNode(n.nodeId));
-  // Let the maintenance pings run, so that entries become live.
-  await sleep(1_500);
+  // The maintenance pings make entries live: wait (bounded, generously: CI shares 2 cores) until
+  // every node holds live entries and is itself live in some other node's table, instead of guessing
+  // how long that takes.
+  await waitFor(
+    () => {
+      const liveSomewhere = new Set<string>();
+      for (const n of nodes) for (const e of n.table()) if (e.live) liveSomewhere.add(e.nodeId);
+      return nodes.every((n) => liveSomewhere.has(n.localEnr.nodeIdHex) && n.table().some((e) => e.live));
+    },
+    120_000,
+    'every node live in some table, with live entries of its own',
+    100,
+  );
   return nodes;
 }
