@@ -82,6 +82,7 @@ export class SessionLayer extends TypedEmitter<SessionEvents> {
 
   constructor(deps: SessionLayerDeps) {
     super();
+    this.countListenerFailuresIn(deps.counters);
     this.#d = deps;
     const now = deps.now ?? Date.now;
     this.#now = now;
