@@ -11,9 +11,6 @@ import type { BackendChoice } from '../crypto/types.js';
 import { EnrDecoder } from '../enr/batch.js';
 import type { EnrEntries } from '../enr/create.js';
 import { Enr } from '../enr/enr.js';
-import { randomIdAtDistance } from '../kademlia/distance.js';
-import { RoutingTable } from '../kademlia/table.js';
-import type { TableEntry } from '../kademlia/types.js';
 import type { LookupResult } from '../query/lookup.js';
 import type { RequestOptions } from '../rpc/requests.js';
 import type { NodeAddress, NodeContact } from '../session/types.js';
@@ -23,12 +20,11 @@ import { bytesEqual, bytesKey } from '../util/bytes.js';
 import { TypedEmitter } from '../util/emitter.js';
 import { Discv5Error, ErrorCode } from '../util/errors.js';
 import { Counters } from '../util/metrics.js';
-import { detach, safePredicate } from '../util/safe.js';
+import { safePredicate } from '../util/safe.js';
 import { type Discv5Config, resolveConfig } from './config.js';
 import { LocalNode } from './local-node.js';
-import { type LookupCallOptions, Lookups } from './lookups.js';
-import { TableMaintenance } from './maintenance.js';
-import { Peers } from './peers.js';
+import type { LookupCallOptions } from './lookups.js';
+import { Membership } from './membership.js';
 import { MAX_TALK_PAYLOAD } from './serve.js';
 import type { Discv5Events, Discv5Options, PongResult, TableEntryInfo, TalkHandler } from './types.js';
 import { nodeIdOf, type Wiring, wire } from './wiring.js';
@@ -43,11 +39,8 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
   readonly #counters = new Counters();
   readonly #decoder: EnrDecoder;
   readonly #local: LocalNode;
-  readonly #table: RoutingTable;
-  readonly #peers: Peers;
   readonly #w: Wiring;
-  readonly #maintenance: TableMaintenance;
-  readonly #lookups: Lookups;
+  readonly #m: Membership;
   #families: ReadonlySet<IpFamily> | undefined;
   #state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
 
@@ -98,13 +91,6 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
     });
     this.#transport = options.transport ?? new UdpTransport(bindOf(options));
     this.#transport.onError(() => this.#counters.inc('transport.error'));
-    const tableFilter = safePredicate(this.#counters, 'tableFilter', options.tableFilter ?? (() => true));
-    this.#table = new RoutingTable(this.nodeId, crypto, {
-      // Only records we can reach (and so serve, spec §9), then the app's own rule.
-      accept: (r) => this.#peers.reachable(r) && tableFilter(r),
-      ipLimits: { perBucket: this.config.ipLimitPerBucket, perTable: this.config.ipLimitPerTable },
-      incomingPerBucket: this.config.incomingPerBucket,
-    });
     this.#w = wire({
       crypto,
       config: this.config,
@@ -113,63 +99,33 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
       transport: this.#transport,
       counters: this.#counters,
       decoder: this.#decoder,
-      table: this.#table,
+      knownIp: (ip) => this.#m.table.hasIp(ip),
       localEnr: () => this.localEnr,
-      findEnr: (id) => this.#peers.find(id),
-      admit: (r, sender) => this.#peers.admit(r, sender),
+      findEnr: (id) => this.#m.peers.find(id),
+      admit: (r, sender) => this.#m.peers.admit(r, sender),
       isRunning: () => this.isRunning,
       nodesAt: (d, requester) => this.nodesAtDistance(d, requester),
       onTalkRequest: (protocol, request, from) => this.emit('talkRequest', protocol, request, from),
-      onPing: (from, seq) => this.#announced(from.nodeId, seq),
+      onPing: (from, seq) => this.#m.announced(from.nodeId, seq),
     });
-    this.#peers = new Peers({
-      table: this.#table,
-      decoder: this.#decoder,
-      counters: this.#counters,
-      session: this.#w.session,
-      enrCacheSize: this.config.enrCacheSize,
-      families: () => this.#bound(),
-      discovered: (r) => this.emit('discovered', r),
-      inserted: (entry, replaced) => this.#inserted(entry, replaced),
-      endpointChanged: (entry) => this.#maintenance.checkSoon(entry.enr),
-    });
-    this.#lookups = new Lookups({
+    this.#m = new Membership({
       nodeId: this.nodeId,
       crypto,
-      table: this.#table,
+      config: this.config,
+      counters: this.#counters,
+      decoder: this.#decoder,
+      session: this.#w.session,
       requests: this.#w.requests,
-      counters: this.#counters,
-      config: this.config,
+      tableFilter: safePredicate(this.#counters, 'tableFilter', options.tableFilter ?? (() => true)),
+      families: () => this.#bound(),
       isRunning: () => this.isRunning,
-      contact: (r) => this.#peers.contact(r),
-      learn: (r) => this.#peers.learn(r),
+      contact: (r) => this.#contact(r),
+      ping: (contact) => this.#ping(contact),
+      emit: (event, ...args) => this.emit(event, ...args),
     });
-    this.#maintenance = new TableMaintenance({
-      table: this.#table,
-      counters: this.#counters,
-      config: this.config,
-      ping: async (r) => {
-        const contact = this.#contact(r);
-        return { enrSeq: (await this.#ping(contact)).enrSeq, endpoint: contact.socket };
-      },
-      requestEnr: (r) => this.requestEnr(r),
-      refresh: async (d) => {
-        await this.lookup(randomIdAtDistance(this.nodeId, d, (n) => randomFillSync(new Uint8Array(n))));
-      },
-      onEvicted: (removed, promoted) => {
-        this.#counters.inc('table.evicted');
-        if (promoted !== undefined) this.#inserted(promoted, removed);
-      },
-      onUpdated: (r) => this.#peers.learn(r),
-      reseed: () => this.#reseed(),
-      random: Math.random,
-    });
-    for (const b of options.bootnodes ?? []) {
-      this.#peers.addSeed(typeof b === 'string' ? this.#decoder.decode(b) : b);
-    }
+    for (const b of options.bootnodes ?? []) this.#m.peers.addSeed(typeof b === 'string' ? this.#decoder.decode(b) : b);
     this.#w.session.on('message', (m) => this.#w.dispatch(m));
     this.#w.session.on('expired', (peer) => this.emit('sessionExpired', peer));
-    this.#w.session.on('established', (peer, r, inbound) => this.#established(peer, r, inbound));
   }
 
   /** The node's own record. */
@@ -192,8 +148,8 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
       ...this.#counters.snapshot(),
       'state.sessions': this.#w.session.sessionCount,
       'state.activeRequests': this.#w.requests.activeCount,
-      'state.knownEnrs': this.#peers.knownCount,
-      'state.tableSize': this.#table.size,
+      'state.knownEnrs': this.#m.peers.knownCount,
+      'state.tableSize': this.#m.table.size,
       'state.voters4': this.#local.voters(4),
       'state.voters6': this.#local.voters(6),
     };
@@ -214,16 +170,16 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
       throw err;
     }
     this.#state = 'running';
-    this.#maintenance.start();
-    for (const seed of this.#peers.seeds) this.#peers.learn(seed);
-    if (this.#table.size > 0) this.#bootstrap();
+    this.#m.maintenance.start();
+    for (const seed of this.#m.peers.seeds) this.#m.peers.learn(seed);
+    if (this.#m.table.size > 0) this.#m.bootstrap();
   }
 
   /** Stops: every request under way rejects with ERR_STOPPED; every socket and timer is released. */
   async stop(): Promise<void> {
     if (this.#state === 'stopped') return;
     this.#state = 'stopped';
-    this.#maintenance.stop();
+    this.#m.maintenance.stop();
     this.#w.requests.stop();
     await this.#transport.stop();
   }
@@ -234,10 +190,10 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
    */
   addEnr(enr: Enr | string): Enr {
     const record = typeof enr === 'string' ? this.#decoder.decode(enr) : enr;
-    const wasEmpty = this.#table.size === 0;
-    this.#peers.addSeed(record);
-    this.#peers.learn(record);
-    if (wasEmpty && this.#table.size > 0 && this.isRunning) this.#bootstrap();
+    const wasEmpty = this.#m.table.size === 0;
+    this.#m.peers.addSeed(record);
+    this.#m.peers.learn(record);
+    if (wasEmpty && this.#m.table.size > 0 && this.isRunning) this.#m.bootstrap();
     return record;
   }
 
@@ -251,17 +207,17 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
 
   /** Takes a node out of the routing table. */
   removeNode(nodeId: Uint8Array | string): boolean {
-    return this.#table.remove(nodeIdOf(nodeId)) !== undefined;
+    return this.#m.table.remove(nodeIdOf(nodeId)) !== undefined;
   }
 
   /** The routing table's entries, with liveness and last-seen, nearest buckets first. */
   table(): TableEntryInfo[] {
-    return this.#table.entries().map((e) => this.#info(e));
+    return this.#m.table.entries().map((e) => this.#m.info(e));
   }
 
   /** A record this node holds for a node id (table first, then other records seen), if any. */
   findEnr(nodeId: Uint8Array | string): Enr | undefined {
-    return this.#peers.find(nodeIdOf(nodeId));
+    return this.#m.peers.find(nodeIdOf(nodeId));
   }
 
   /**
@@ -272,7 +228,7 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
   async ping(enr: Enr | string, options?: RequestOptions): Promise<PongResult> {
     const contact = this.#contact(enr);
     const pong = await this.#ping(contact, options);
-    this.#table.markLive(contact.nodeId, contact.socket);
+    this.#m.table.markLive(contact.nodeId, contact.socket);
     return pong;
   }
 
@@ -282,7 +238,7 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
     if (this.config.addressVoting) {
       this.#local.vote({ nodeId: contact.nodeId, ip: contact.socket.ip }, contact.socket.family, pong.ip, pong.port);
     }
-    this.#announced(contact.nodeId, pong.enrSeq);
+    this.#m.announced(contact.nodeId, pong.enrSeq);
     return { enrSeq: pong.enrSeq, ip: pong.ip, port: pong.port };
   }
 
@@ -295,7 +251,7 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
   banNode(nodeId: Uint8Array | string, durationMs?: number): void {
     const id = nodeIdOf(nodeId);
     this.#w.gate.bans.banNodeId(bytesKey(id), durationMs);
-    this.#table.remove(id);
+    this.#m.table.remove(id);
   }
 
   unbanNode(nodeId: Uint8Array | string): void {
@@ -368,7 +324,7 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
 
   /** An iterative lookup for `target`: the k closest nodes that answered, and how it went. */
   async lookup(target: Uint8Array | string, options: LookupCallOptions = {}): Promise<LookupResult> {
-    return this.#lookups.lookup(nodeIdOf(target), options);
+    return this.#m.lookups.lookup(nodeIdOf(target), options);
   }
 
   /** The k nodes closest to `target` (a node id) that the network knows, closest first. */
@@ -390,12 +346,12 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
     predicate: (enr: Enr) => boolean,
     options: LookupCallOptions & { count: number },
   ): Promise<Enr[]> {
-    return this.#lookups.findMatching(predicate, options);
+    return this.#m.lookups.findMatching(predicate, options);
   }
 
   /** Records served for FINDNODE at log-distance `distance` (live entries the requester may be given). */
   protected nodesAtDistance(distance: number, requester?: NodeAddress): Enr[] {
-    return this.#peers.servedAt(distance, requester);
+    return this.#m.peers.servedAt(distance, requester);
   }
 
   /** The families we bind: from the transport once it has addresses, else from the bind options. */
@@ -411,59 +367,8 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
       const code = this.#state === 'stopped' ? ErrorCode.STOPPED : ErrorCode.NOT_STARTED;
       throw new Discv5Error(code, this.#state === 'stopped' ? 'the node is stopped' : 'start the node first');
     }
-    return this.#peers.contact(input);
+    return this.#m.peers.contact(input);
   }
-
-  #established(peer: NodeAddress, enr: Enr | undefined, inbound: boolean): void {
-    if (enr !== undefined) {
-      if (inbound && !this.#peers.matchesSource(enr, peer)) {
-        // Answered, but not added: a record naming another address than its packets' source.
-        this.#counters.inc('table.address-mismatch');
-        this.emit('addressMismatch', enr, peer);
-      } else {
-        this.#peers.learn(enr, { seen: true, inbound, sender: peer.socket.ip });
-        // A node that reached us and took a place in a bucket is pinged soon, so that it can become
-        // live and be served. Those waiting as replacements are not: a crowd of identities must not
-        // make us work for each of them (spec §9: the table is not filled from inbound contact).
-        if (inbound && this.#table.get(enr.nodeId) !== undefined) this.#maintenance.inbound(enr);
-      }
-    }
-    this.emit('sessionEstablished', peer, enr, inbound);
-  }
-
-  /** A peer's PING or PONG named its record's seq: fetch the record if ours is older (spec §6.2). */
-  #announced(nodeId: Uint8Array, seq: bigint): void {
-    const held = this.#peers.find(nodeId);
-    if (held !== undefined && seq > held.seq && this.isRunning) this.#maintenance.recordAnnounced(held, seq);
-  }
-
-  /** The table emptied (or never filled): the seeds again, and a lookup from them. */
-  #reseed(): void {
-    if (!this.isRunning) return;
-    const seeds = this.#peers.seeds;
-    if (seeds.length === 0) return;
-    for (const seed of seeds) this.#peers.learn(seed);
-    if (this.#table.size > 0) this.#bootstrap();
-  }
-
-  #bootstrap(): void {
-    // Find our own neighbourhood first: it fills the buckets others will ask us about.
-    detach(this.lookup(this.nodeId), this.#counters, 'bootstrap');
-  }
-
-  #inserted(entry: TableEntry, replaced: TableEntry | undefined): void {
-    this.emit('enrAdded', entry.enr);
-    this.emit('nodeInserted', this.#info(entry), replaced === undefined ? undefined : this.#info(replaced));
-  }
-
-  #info(e: TableEntry): TableEntryInfo {
-    const d = logDistanceOf(this.#table, e.enr.nodeId);
-    return { nodeId: e.enr.nodeIdHex, enr: e.enr, live: e.live, lastSeen: e.lastSeen, distance: d };
-  }
-}
-
-function logDistanceOf(table: RoutingTable, id: Uint8Array): number {
-  return table.bucketOf(id) + 1 || 0;
 }
 
 function bindOf(options: Discv5Options) {

@@ -6,7 +6,6 @@
 import type { Crypto } from '../crypto/crypto.js';
 import type { EnrDecoder } from '../enr/batch.js';
 import type { Enr } from '../enr/enr.js';
-import type { RoutingTable } from '../kademlia/table.js';
 import { isRequest, MessageType } from '../message/types.js';
 import { PacketGate } from '../policy/gate.js';
 import { RequestManager } from '../rpc/requests.js';
@@ -28,7 +27,8 @@ export interface WiringDeps {
   transport: Transport;
   counters: Counters;
   decoder: EnrDecoder;
-  table: RoutingTable;
+  /** Whether a routing-table entry has this IP. */
+  knownIp: (ip: string) => boolean;
   localEnr: () => Enr;
   findEnr: (nodeId: Uint8Array) => Enr | undefined;
   /** The record-intake check for records in NODES answers. */
@@ -52,7 +52,7 @@ export function wire(d: WiringDeps): Wiring {
   const { config, counters, crypto, decoder } = d;
   // Sources we wait on, and the nodes of our table, are never auto-banned and skip the per-IP
   // limits: spoofed junk "from" them must not cut us off from them (review H4).
-  const gate = new PacketGate(config, (ip) => requests.expecting(ip) || d.table.hasIp(ip));
+  const gate = new PacketGate(config, (ip) => requests.expecting(ip) || d.knownIp(ip));
   const session = new SessionLayer({
     crypto,
     transport: d.transport,
