@@ -57,7 +57,7 @@ for (const backend of BACKENDS) {
 
     // Each finds the other's neighbours: ours2 is in their table once it answered; ours is in ours2's.
     theirs.addEnr(ENR.decodeTxt(ours2.localEnr.text));
-    await waitFor(() => theirs.kadValues().length > 0, 10_000, 'their table');
+    await waitFor(() => theirs.kadValues().length > 0, 60_000, 'their table');
     ours2.addEnr(theirEnr);
     await ours2.ping(theirEnr); // live in ours2's table, so served
     const d = ours2.table().find((e) => e.nodeId === theirEnr.nodeIdHex)?.distance as number;
