@@ -25,9 +25,9 @@ import { type Discv5Config, resolveConfig } from './config.js';
 import { LocalNode } from './local-node.js';
 import type { LookupCallOptions } from './lookups.js';
 import { Membership } from './membership.js';
-import { MAX_TALK_PAYLOAD } from './serve.js';
+import { talkProtocolBytes } from './serve.js';
 import type { Discv5Events, Discv5Options, PongResult, TableEntryInfo, TalkHandler } from './types.js';
-import { nodeIdOf, type Wiring, wire } from './wiring.js';
+import { bindOf, nodeIdOf, type Wiring, wire } from './wiring.js';
 
 export type { LookupCallOptions } from './lookups.js';
 
@@ -303,13 +303,7 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
     payload: Uint8Array,
     options?: RequestOptions,
   ): Promise<Uint8Array> {
-    const proto = typeof protocol === 'string' ? new TextEncoder().encode(protocol) : protocol;
-    if (proto.length + payload.length > MAX_TALK_PAYLOAD) {
-      throw new Discv5Error(
-        ErrorCode.INVALID_ARGUMENT,
-        `protocol and payload must fit one packet (${MAX_TALK_PAYLOAD} bytes)`,
-      );
-    }
+    const proto = talkProtocolBytes(protocol, payload);
     return (await this.#w.requests.talkReq(this.#contact(enr), proto, payload, options)).response;
   }
 
@@ -369,10 +363,4 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
     }
     return this.#m.peers.contact(input);
   }
-}
-
-function bindOf(options: Discv5Options) {
-  const { ip4, ip6 } = options.bind ?? {};
-  if (ip4 === undefined && ip6 === undefined) return { ip4: { ip: '0.0.0.0', port: 0 } };
-  return { ...(ip4 ? { ip4 } : {}), ...(ip6 ? { ip6 } : {}) };
 }

@@ -15,6 +15,7 @@ import {
 import type { SessionLayer } from '../session/layer.js';
 import type { NodeAddress } from '../session/types.js';
 import { bytesKey } from '../util/bytes.js';
+import { Discv5Error, ErrorCode } from '../util/errors.js';
 import type { Counters } from '../util/metrics.js';
 import { callbackFailed } from '../util/safe.js';
 import { packNodes } from './nodes.js';
@@ -26,6 +27,18 @@ export const MAX_TALK_PAYLOAD = 1_150;
 export const MAX_TALK_IN_FLIGHT = 256;
 
 const utf8 = new TextEncoder();
+
+/** A TALKREQ's protocol as bytes, checked with its payload to fit one packet. */
+export function talkProtocolBytes(protocol: Uint8Array | string, payload: Uint8Array): Uint8Array {
+  const bytes = typeof protocol === 'string' ? utf8.encode(protocol) : protocol;
+  if (bytes.length + payload.length > MAX_TALK_PAYLOAD) {
+    throw new Discv5Error(
+      ErrorCode.INVALID_ARGUMENT,
+      `protocol and payload must fit one packet (${MAX_TALK_PAYLOAD} bytes)`,
+    );
+  }
+  return bytes;
+}
 
 /** Handlers are found by the protocol's bytes; a string names its UTF-8 bytes, as on the wire. */
 function protocolKey(protocol: Uint8Array | string): string {

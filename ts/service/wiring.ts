@@ -18,6 +18,7 @@ import type { Counters } from '../util/metrics.js';
 import { detach } from '../util/safe.js';
 import type { Discv5Config } from './config.js';
 import { RequestServer } from './serve.js';
+import type { Discv5Options } from './types.js';
 
 export interface WiringDeps {
   crypto: Crypto;
@@ -109,4 +110,11 @@ export function nodeIdOf(input: Uint8Array | string): Uint8Array {
     throw new Discv5Error(ErrorCode.INVALID_LENGTH, 'a node id is 32 bytes or 64 hex digits');
   }
   return id;
+}
+
+/** UDP addresses to bind: those given, else IPv4 on every interface with a free port. */
+export function bindOf(options: Pick<Discv5Options, 'bind'>) {
+  const { ip4, ip6 } = options.bind ?? {};
+  if (ip4 === undefined && ip6 === undefined) return { ip4: { ip: '0.0.0.0', port: 0 } };
+  return { ...(ip4 ? { ip4 } : {}), ...(ip6 ? { ip6 } : {}) };
 }
