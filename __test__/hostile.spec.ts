@@ -317,8 +317,9 @@ test.serial(
 /** Inbound identities: each pings `node` (a handshake it starts), from its own address. */
 async function flood(t: Parameters<typeof honestNode>[0], network: MemoryNetwork, node: Discv5, ips: string[]) {
   const peers = await Promise.all(ips.map((ip) => HostilePeer.start(t, network, ip)));
-  await Promise.all(peers.map((p) => p.ping(node)));
-  return new Set(peers.map((p) => p.enr.nodeIdHex));
+  const answered = await Promise.all(peers.map((p) => p.ping(node)));
+  const ids = new Set(peers.map((p) => p.enr.nodeIdHex));
+  return Object.assign(ids, { answered: answered.filter(Boolean).length });
 }
 
 function perBucket(node: Discv5, ids: Set<string>): Map<number, number> {
@@ -384,7 +385,10 @@ test.serial(
       Array.from({ length: 64 }, (_, i) => publicV4(4_000 + i)),
     );
     const buckets = perBucket(node, sybils);
-    t.true((buckets.get(256) ?? 0) > 0, 'inbound identities do enter the table');
+    t.true(
+      [...buckets.values()].some((x) => x > 0),
+      `inbound identities do enter the table (${sybils.answered} of 64 pings answered; table ${node.table().length})`,
+    );
     t.true(
       [...buckets.values()].every((x) => x <= 8),
       `inbound entries per bucket: ${JSON.stringify([...buckets])} (cap 8)`,

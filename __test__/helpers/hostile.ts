@@ -364,7 +364,7 @@ export class HostilePeer {
   }
 
   /** PINGs `node` (a handshake first, as an inbound identity): true once the PONG arrives. */
-  async ping(node: Discv5, timeoutMs = 5_000): Promise<boolean> {
+  async ping(node: Discv5, timeoutMs = 10_000): Promise<boolean> {
     const requestId = randomFillSync(new Uint8Array(8));
     const key = Buffer.from(requestId).toString('hex');
     const answered = new Promise<boolean>((resolve) => {
