@@ -23,7 +23,7 @@ import {
   type Discv5Config,
   type Discv5Options,
   Enr,
-  type MemoryNetwork,
+  MemoryNetwork,
   type MemoryTransport,
 } from '../../ts/index.js';
 import { logDistance } from '../../ts/kademlia/distance.js';
@@ -70,6 +70,24 @@ export async function settle(turns = 3): Promise<void> {
 }
 
 /** What escaped (unhandled rejections, uncaught exceptions) while a test ran. */
+/**
+ * One hostile-network test's frame: a fresh in-memory network closed after it, a time limit, and a
+ * check that nothing escaped to the process while it ran (failing with what escaped).
+ */
+export function hostile(
+  body: (t: ExecutionContext, network: MemoryNetwork) => Promise<void>,
+  timeoutMs: number,
+): (t: ExecutionContext) => Promise<void> {
+  return async (t) => {
+    t.timeout(timeoutMs);
+    const escaped = watchUnhandled(t);
+    const network = new MemoryNetwork();
+    t.teardown(() => network.close());
+    await body(t, network);
+    escaped.assertNone();
+  };
+}
+
 export function watchUnhandled(t: ExecutionContext): { list: string[]; assertNone(): void } {
   const list: string[] = [];
   const onRejection = (reason: unknown) =>
