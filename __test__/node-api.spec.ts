@@ -1,6 +1,6 @@
 /** The node's API beyond single requests: events, the predicate search, aborting lookups, the table. */
 import test from 'ava';
-import { type Discv5, Enr, MemoryNetwork, type TableEntryInfo } from '../ts/index.js';
+import { Discv5, Enr, MemoryNetwork, type TableEntryInfo } from '../ts/index.js';
 import { logDistance } from '../ts/kademlia/distance.js';
 import { envCrypto, startNode, waitFor } from './helpers/nodes.js';
 
@@ -80,4 +80,65 @@ test('findNodesMatching collects records that pass a test; lookups stop on abort
   const aborted = await asker.lookup(asker.nodeId, { signal: controller.signal });
   t.is(aborted.stop, 'aborted');
   t.is(aborted.queries, 0);
+});
+
+test('a PING or PONG announcing a newer record makes us fetch it, and the session record follows (M5)', async (t) => {
+  const network = new MemoryNetwork();
+  const a = await startNode(t, { network });
+  const b = await startNode(t, { network });
+  await b.ping(a.localEnr); // a learns b's record from the handshake
+  const first = a.findEnr(b.nodeId)?.seq as bigint;
+  t.is(first, b.localEnr.seq);
+  let talkedWith: Enr | undefined;
+  a.registerTalkHandler('who', (_request, _from, enr) => {
+    talkedWith = enr;
+    return new Uint8Array(0);
+  });
+  const updates: bigint[] = [];
+  b.on('localEnrUpdated', (enr) => updates.push(enr.seq));
+  b.updateLocalEnr({ tcp: 9999 });
+  t.deepEqual(updates, [first + 1n]);
+  await b.ping(a.localEnr); // its enr-seq is newer than what a holds: a asks b for it (FINDNODE [0])
+  await waitFor(() => a.findEnr(b.nodeId)?.seq === first + 1n, 10_000, 'the newer record fetched after a PING');
+  await b.talkReq(a.localEnr, 'who', new Uint8Array(0));
+  t.is(talkedWith?.tcp, 9999, "the session's record is the newer one");
+  // And the other way: a PONG with a newer seq.
+  b.updateLocalEnr({ tcp: 9998 });
+  await a.ping(b.localEnr);
+  await waitFor(() => a.findEnr(b.nodeId)?.seq === first + 2n, 10_000, 'the newer record fetched after a PONG');
+  t.is(a.findEnr(b.nodeId)?.tcp, 9998);
+});
+
+test('a node started before its bootnode joins once the bootnode comes up (M8: the table is re-seeded)', async (t) => {
+  const network = new MemoryNetwork();
+  const bootKey = envCrypto.generatePrivateKey();
+  const bootEnr = Enr.create(bootKey, { ip: '203.0.113.200', udp: 30303 }, envCrypto);
+  const node = await Discv5.create({
+    privateKey: envCrypto.generatePrivateKey(),
+    crypto: envCrypto,
+    transport: network.transport('203.0.113.201'),
+    bootnodes: [bootEnr.text],
+    config: { requestTimeoutMs: 100, requestRetries: 0, revalidateNewIntervalMs: 20, reseedIntervalMs: 50 },
+  });
+  await node.start();
+  t.teardown(() => node.stop());
+  // Nobody answers at the bootnode's address: its entry fails its check and the table empties.
+  await waitFor(() => (node.metrics()['table.reseed'] ?? 0) >= 2, 10_000, 'the empty table re-seeded twice');
+  const boot = await Discv5.create({
+    privateKey: bootKey,
+    crypto: envCrypto,
+    enr: bootEnr,
+    transport: network.transport('203.0.113.200', 30303),
+  });
+  await boot.start();
+  t.teardown(() => boot.stop());
+  await waitFor(
+    () => node.table().some((e) => e.nodeId === bootEnr.nodeIdHex && e.live),
+    10_000,
+    'the bootnode live in the table',
+  );
+  t.true(
+    boot.table().some((e) => e.nodeId === node.localEnr.nodeIdHex),
+    'and the bootnode knows the node',
+  );
 });
