@@ -21,7 +21,7 @@ import { setMaxListeners } from 'node:events';
 import type { Enr } from '../enr/enr.js';
 import { logDistance } from '../kademlia/distance.js';
 import { isLoopback } from '../policy/ip-class.js';
-import { idKey } from '../session/keys.js';
+import { idKey } from '../util/bytes.js';
 import { callSafely, detach, type FailureCounter } from '../util/safe.js';
 import { Waker } from '../util/wake.js';
 

@@ -319,7 +319,6 @@ export class Crypto {
     const publicKeys = new Uint8Array(n * COMPRESSED_PUBLIC_KEY_SIZE);
     const signatures = new Uint8Array(n * SIGNATURE_SIZE);
     const offsets = new Uint32Array(n + 1);
-    const wellFormed = new Array<boolean>(n);
     let total = 0;
     for (let i = 0; i < n; i++) {
       const item = items[i] as EnrSignatureItem;
@@ -327,8 +326,8 @@ export class Crypto {
       assertBytes(item.content, 'content');
       assertBytes(item.signature, 'signature');
       // A malformed key or signature is left as zeros: the backend refuses it like any bad signature.
-      wellFormed[i] = item.publicKey.length === COMPRESSED_PUBLIC_KEY_SIZE && isPublicKeyEncoding(item.publicKey);
-      if (wellFormed[i] && item.signature.length === SIGNATURE_SIZE) {
+      const wellFormed = item.publicKey.length === COMPRESSED_PUBLIC_KEY_SIZE && isPublicKeyEncoding(item.publicKey);
+      if (wellFormed && item.signature.length === SIGNATURE_SIZE) {
         publicKeys.set(item.publicKey, i * COMPRESSED_PUBLIC_KEY_SIZE);
         signatures.set(item.signature, i * SIGNATURE_SIZE);
       }

@@ -10,8 +10,7 @@
  */
 import type { Crypto } from '../crypto/crypto.js';
 import type { Enr } from '../enr/enr.js';
-import { idKey } from '../session/keys.js';
-import { concatBytes } from '../util/bytes.js';
+import { concatBytes, idKey } from '../util/bytes.js';
 import { BUCKET_COUNT, INCOMING_PER_BUCKET, K, MAX_REPLACEMENTS } from './constants.js';
 import { logDistance } from './distance.js';
 import { AddressCounts, endpointKey, hasEndpoint, type IpLimits } from './limits.js';

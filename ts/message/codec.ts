@@ -7,6 +7,7 @@ import {
   decodeSmallUint,
   decodeUint,
   encodeUint,
+  listHeader,
   listSpans,
   RlpError,
   type RlpItem,
@@ -86,9 +87,9 @@ function spliceNodes(type: number, headList: Uint8Array, enrs: Uint8Array[]): Ui
   const headPayloadStart = (headList[0] as number) <= 0xf7 ? 1 : 1 + ((headList[0] as number) - 0xf7);
   const headPayload = headList.subarray(headPayloadStart);
   const enrsLength = enrs.reduce((n, e) => n + e.length, 0);
-  const enrsHeader = listHeaderBytes(enrsLength);
+  const enrsHeader = listHeader(enrsLength);
   const outerLength = headPayload.length + enrsHeader.length + enrsLength;
-  const outerHeader = listHeaderBytes(outerLength);
+  const outerHeader = listHeader(outerLength);
   const out = new Uint8Array(1 + outerHeader.length + outerLength);
   let at = 0;
   out[at++] = type;
@@ -103,13 +104,6 @@ function spliceNodes(type: number, headList: Uint8Array, enrs: Uint8Array[]): Ui
     at += e.length;
   }
   return out;
-}
-
-function listHeaderBytes(length: number): Uint8Array {
-  if (length <= 55) return Uint8Array.of(0xc0 + length);
-  const len: number[] = [];
-  for (let v = length; v > 0; v = Math.floor(v / 256)) len.unshift(v % 256);
-  return Uint8Array.of(0xf7 + len.length, ...len);
 }
 
 /**

@@ -32,7 +32,6 @@ function maskingIv(given?: Uint8Array): Uint8Array {
   return given ?? randomBytes(MASKING_IV_SIZE);
 }
 
-/** An ordinary message packet sealed with the session's write key. */
 /** static-header ‖ src-id: the unmasked header of an ordinary (flag 0) packet. */
 function messageHeader(nonce: Uint8Array, srcId: Uint8Array): Uint8Array {
   const header = staticHeader(FLAG_MESSAGE, nonce, 32);

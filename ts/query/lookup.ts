@@ -7,8 +7,7 @@
 import type { Crypto } from '../crypto/crypto.js';
 import type { Enr } from '../enr/enr.js';
 import { logDistance } from '../kademlia/distance.js';
-import { idKey } from '../session/keys.js';
-import { concatBytes } from '../util/bytes.js';
+import { concatBytes, idKey } from '../util/bytes.js';
 import { callSafely, type FailureCounter } from '../util/safe.js';
 import { Waker } from '../util/wake.js';
 

@@ -17,10 +17,10 @@ import {
   type ResponseMessage,
   type TalkRespMessage,
 } from '../message/types.js';
-import { bytesKey, endpointKey, idKey } from '../session/keys.js';
+import { bytesKey, endpointKey } from '../session/keys.js';
 import type { SessionLayer } from '../session/layer.js';
 import type { InboundMessage, NodeContact } from '../session/types.js';
-import { concatBytes } from '../util/bytes.js';
+import { concatBytes, idKey } from '../util/bytes.js';
 import { Discv5Error, ErrorCode } from '../util/errors.js';
 import { createLogger } from '../util/logger.js';
 import type { Counters } from '../util/metrics.js';

@@ -14,7 +14,7 @@ import type { Enr } from '../enr/enr.js';
 import { endpointKey } from '../kademlia/limits.js';
 import type { RoutingTable } from '../kademlia/table.js';
 import type { TableEntry } from '../kademlia/types.js';
-import { idKey } from '../session/keys.js';
+import { idKey } from '../util/bytes.js';
 import { Discv5Error, ErrorCode } from '../util/errors.js';
 import type { Counters } from '../util/metrics.js';
 import { detach } from '../util/safe.js';

@@ -5,11 +5,6 @@ import { bytesKey } from '../util/bytes.js';
 
 export { bytesKey };
 
-/** The node id as a 32-char latin1 string. */
-export function idKey(nodeId: Uint8Array): string {
-  return bytesKey(nodeId);
-}
-
 /** (node id, ip, port): sessions and challenges are per endpoint. */
 export function endpointKey(nodeId: Uint8Array, socket: SocketAddress): string {
   return `${bytesKey(nodeId)}${addressKey(socket)}`;

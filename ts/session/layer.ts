@@ -115,11 +115,6 @@ export class SessionLayer extends TypedEmitter<SessionEvents> {
     return this.#sessions.live(endpointKey(peer.nodeId, peer.socket)) !== undefined;
   }
 
-  /** The record the session with `peer` knows, if any. */
-  sessionEnr(peer: NodeAddress): Enr | undefined {
-    return this.#sessions.live(endpointKey(peer.nodeId, peer.socket))?.enr;
-  }
-
   /** Keeps a newer record of a peer with its session. */
   updateEnr(peer: NodeAddress, enr: Enr): void {
     const s = this.#sessions.live(endpointKey(peer.nodeId, peer.socket));

@@ -34,11 +34,6 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-/** Views any Uint8Array (Buffer included) as a plain Uint8Array without copying. */
-export function asUint8Array(bytes: Uint8Array): Uint8Array {
-  return bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
 /**
  * Bytes as a string of the same length, one char per byte (latin1): injective, so a fine map key.
  * Through Buffer, not TextDecoder('latin1'): that one costs about 1.6 µs for a 140-byte record
@@ -46,4 +41,9 @@ export function asUint8Array(bytes: Uint8Array): Uint8Array {
  */
 export function bytesKey(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+}
+
+/** A node id as a map key (its bytes as latin1). */
+export function idKey(nodeId: Uint8Array): string {
+  return bytesKey(nodeId);
 }

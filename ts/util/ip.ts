@@ -1,6 +1,4 @@
 /** IP address bytes <-> text, without the network stack. IPv6 text is RFC 5952 (as WHATWG URL writes it). */
-import { Discv5Error, ErrorCode } from './errors.js';
-
 export function formatIPv4(b: Uint8Array): string {
   return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
 }
@@ -78,12 +76,5 @@ export function parseIPv6(text: string): Uint8Array | null {
     out[2 * i] = g >> 8;
     out[2 * i + 1] = g & 0xff;
   });
-  return out;
-}
-
-/** Parses an IPv4 or IPv6 address; throws ENR_VALUE (the caller's context) when it is neither. */
-export function parseIP(text: string): Uint8Array {
-  const out = parseIPv4(text) ?? parseIPv6(text);
-  if (out === null) throw new Discv5Error(ErrorCode.ENR_VALUE, `not an IP address: ${text}`);
   return out;
 }
