@@ -93,11 +93,12 @@ test('a lost WHOAREYOU: the retry starts contact again and succeeds', async (t) 
     }
     return true;
   });
-  const a = await startNode(t, { network }, { config: { requestTimeoutMs: 200, requestRetries: 2 } });
+  const a = await startNode(t, { network }, { config: { requestTimeoutMs: 1_000, requestRetries: 3 } });
   const b = await startNode(t, { network });
   await a.ping(b.localEnr);
   t.is(dropped, 1);
-  t.is(a.metrics()['request.retry'], 1);
+  // One retry is what it takes; a machine busy enough to let a timeout pass before an answer may take more.
+  t.true((a.metrics()['request.retry'] ?? 0) >= 1);
   t.is(b.metrics()['handshake.inbound'], 1);
 });
 
