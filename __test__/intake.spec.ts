@@ -3,8 +3,9 @@
  * which records we may send to on whose word, and which reports may move our address.
  */
 import test from 'ava';
-import { Enr } from '../ts/index.js';
+import { type Discv5Config, Enr } from '../ts/index.js';
 import { admitRecord, mayDial } from '../ts/policy/intake.js';
+import { resolveConfig } from '../ts/service/config.js';
 import { LocalNode, unmapIp } from '../ts/service/local-node.js';
 import type { IpFamily } from '../ts/transport/types.js';
 import { Counters } from '../ts/util/metrics.js';
@@ -126,4 +127,21 @@ test('a fresh record starts at the time in ms, so it is newer than any record ma
   const updated = node.update({ tcp: 9001 });
   t.is(updated.seq, 1_700_000_000_001n);
   t.is(updated.tcp, 9001);
+});
+
+test('config values that would break a node are refused up front (review L9)', (t) => {
+  for (const bad of [
+    { maxChallenges: 0 },
+    { lookupParallelism: 0 },
+    { maxNodesPerFindNode: 0 },
+    { nodesMessageRecordBytes: 1_200 },
+    { nodesMessageRecordBytes: 100 },
+    { requestTimeoutMs: 1.5 },
+    { requestRetries: -1 },
+    { addressVoting: 1 as unknown as boolean },
+    { noSuchSetting: 1 } as unknown as Partial<Discv5Config>,
+  ]) {
+    t.throws(() => resolveConfig(bad), { code: 'ERR_INVALID_ARGUMENT' }, JSON.stringify(bad));
+  }
+  t.is(resolveConfig({ nodesMessageRecordBytes: 1_100, lookupParallelism: 1 }).nodesMessageRecordBytes, 1_100);
 });

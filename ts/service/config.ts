@@ -98,15 +98,35 @@ export const DEFAULT_CONFIG: Readonly<Discv5Config> = Object.freeze({
   ...DEFAULT_POLICY_CONFIG,
 });
 
-/** Defaults overlaid with the caller's values, each checked. */
+/** Sizes and counts that must be at least 1: a bound of 0 would refuse everything, or nothing would run. */
+const AT_LEAST_ONE = [
+  'maxNodesMessages',
+  'maxChallenges',
+  'maxPendingNonces',
+  'maxHandshakingPeers',
+  'maxActiveRequests',
+  'enrCacheSize',
+  'verifiedEnrCacheSize',
+  'maxNodesPerFindNode',
+  'lookupParallelism',
+  'rateLimitMaxKeys',
+  'maxBanEntries',
+  'minVotes',
+] as const satisfies readonly (keyof Discv5Config)[];
+/** One record (at most 300 bytes) must fit a NODES message, and a NODES message one 1,280-byte packet. */
+const MIN_RECORD_BYTES = 300;
+const MAX_RECORD_BYTES = 1_100;
+
+/** Defaults overlaid with the caller's values, each checked (numbers are non-negative integers). */
 export function resolveConfig(partial: Partial<Discv5Config> = {}): Discv5Config {
   const config = { ...DEFAULT_CONFIG, ...partial };
   for (const [key, value] of Object.entries(config)) {
     const expected = typeof (DEFAULT_CONFIG as unknown as Record<string, unknown>)[key];
     if (expected === 'undefined') throw new Discv5Error(ErrorCode.INVALID_ARGUMENT, `config.${key} is not a setting`);
-    const bad = expected === 'boolean' ? typeof value !== 'boolean' : !Number.isFinite(value) || (value as number) < 0;
+    const bad =
+      expected === 'boolean' ? typeof value !== 'boolean' : !Number.isSafeInteger(value) || (value as number) < 0;
     if (bad) {
-      const want = expected === 'boolean' ? 'true or false' : 'a non-negative number';
+      const want = expected === 'boolean' ? 'true or false' : 'a non-negative integer';
       throw new Discv5Error(ErrorCode.INVALID_ARGUMENT, `config.${key} must be ${want}`);
     }
   }
@@ -116,7 +136,15 @@ export function resolveConfig(partial: Partial<Discv5Config> = {}): Discv5Config
       `config.sessionCacheCapacity must be 1..${MAX_SESSION_CACHE_CAPACITY}`,
     );
   }
-  if (config.maxNodesMessages < 1)
-    throw new Discv5Error(ErrorCode.INVALID_ARGUMENT, 'config.maxNodesMessages must be >= 1');
+  for (const key of AT_LEAST_ONE) {
+    if (config[key] < 1) throw new Discv5Error(ErrorCode.INVALID_ARGUMENT, `config.${key} must be >= 1`);
+  }
+  const { nodesMessageRecordBytes: bytes } = config;
+  if (bytes < MIN_RECORD_BYTES || bytes > MAX_RECORD_BYTES) {
+    throw new Discv5Error(
+      ErrorCode.INVALID_ARGUMENT,
+      `config.nodesMessageRecordBytes must be ${MIN_RECORD_BYTES}..${MAX_RECORD_BYTES} (records go in one packet)`,
+    );
+  }
   return config;
 }

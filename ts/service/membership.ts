@@ -140,7 +140,9 @@ export class Membership {
         this.#d.counters.inc('table.address-mismatch');
         this.#d.emit('addressMismatch', enr, peer);
       } else {
-        this.peers.learn(enr, { seen: true, inbound, sender: peer.socket.ip });
+        // No relay rules here: the record names the peer itself, at an endpoint its packets (inbound)
+        // or our own contact (outbound) just proved.
+        this.peers.learn(enr, { seen: true, inbound });
         // A node that reached us and took a place in a bucket is pinged soon, so that it can become
         // live and be served. Those waiting as replacements are not: a crowd of identities must not
         // make us work for each of them (spec §9: the table is not filled from inbound contact).
