@@ -142,3 +142,15 @@ test('a node started before its bootnode joins once the bootnode comes up (M8: t
     'and the bootnode knows the node',
   );
 });
+
+test('TALK protocols are matched by their UTF-8 bytes, whether named by string or bytes (review L3)', async (t) => {
+  const network = new MemoryNetwork();
+  const a = await startNode(t, { network });
+  const b = await startNode(t, { network });
+  b.registerTalkHandler('протокол-✓', (request) => Uint8Array.from([...request].reverse()));
+  const bytes = new TextEncoder().encode('протокол-✓');
+  t.deepEqual([...(await a.talkReq(b.localEnr, 'протокол-✓', Uint8Array.of(1, 2, 3)))], [3, 2, 1]);
+  t.deepEqual([...(await a.talkReq(b.localEnr, bytes, Uint8Array.of(4, 5)))], [5, 4]);
+  b.unregisterTalkHandler(bytes);
+  t.is((await a.talkReq(b.localEnr, 'протокол-✓', Uint8Array.of(1))).length, 0, 'unregistered: an empty answer');
+});
