@@ -8,6 +8,7 @@ import { Discv5, type Discv5Config, Enr, MemoryNetwork } from '../ts/index.js';
 import { logDistance } from '../ts/kademlia/distance.js';
 import { encodeRandomPacket } from '../ts/packet/encode.js';
 import { socketAddress } from '../ts/transport/address.js';
+import { DualTransport } from './helpers/hostile.js';
 import { envCrypto as c, waitFor } from './helpers/nodes.js';
 
 async function nodeAt(
@@ -171,6 +172,29 @@ test('a record whose address is not where its packets come from is answered, rep
   await liar.ping(node.localEnr); // answered
   t.deepEqual(reports, ['203.0.113.99:1234 from 203.0.113.7']);
   t.false(node.table().some((e) => e.nodeId === lying.nodeIdHex));
+});
+
+test('an IPv4 packet with a record that names only an IPv6 address is answered, reported, and not added (review L6)', async (t) => {
+  const network = new MemoryNetwork();
+  const victim = await Discv5.create({
+    privateKey: c.generatePrivateKey(),
+    crypto: c,
+    transport: new DualTransport(network, '203.0.113.60', '2001:db8::60'),
+  });
+  await victim.start();
+  t.teardown(() => victim.stop());
+  const key = c.generatePrivateKey();
+  // It reaches us over IPv4, but its record points at someone else's IPv6 address.
+  const elsewhere = Enr.create(key, { ip6: '2001:db8::bad', udp6: 9000 }, c);
+  const liar = await nodeAt(t, network, '198.51.100.60', {}, elsewhere, key);
+  const reports: string[] = [];
+  victim.on('addressMismatch', (enr, source) => reports.push(`${enr.ip6} from ${source.socket.ip}`));
+  await liar.ping(victim.localEnr);
+  t.deepEqual(reports, ['2001:db8::bad from 198.51.100.60']);
+  t.false(
+    victim.table().some((e) => e.nodeId === elsewhere.nodeIdHex),
+    'never pinged at the address it named',
+  );
 });
 
 test('address voting: enough peers agreeing move our record to the address they see', async (t) => {
