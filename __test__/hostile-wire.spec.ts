@@ -22,6 +22,7 @@ import {
   publicV6,
   settle,
   spoof,
+  untilLive,
   waitFor,
 } from './helpers/hostile.js';
 import { envCrypto as c } from './helpers/nodes.js';
@@ -72,7 +73,7 @@ for (const family of [4, 6] as const) {
       const node = await honestNode(t, network, family === 4 ? '203.0.113.70' : '2001:db8:700::1');
       node.addEnr((honest[0] as Discv5).localEnr);
       await node.findNode(node.nodeId);
-      await waitFor(() => node.table().filter((e) => e.live).length >= 4, 30_000, 'honest entries live');
+      await untilLive(node, 4);
       const honestBefore = node
         .table()
         .filter((e) => e.live)

@@ -232,6 +232,20 @@ export async function honestNode(
 }
 
 /**
+ * Until `node` holds `count` live entries: lookups (a random one each round, since one lookup in a
+ * small network may not reach everyone) and the maintenance pings that make what they found live.
+ */
+export async function untilLive(node: Discv5, count: number, timeoutMs = 60_000): Promise<void> {
+  const live = () => node.table().filter((e) => e.live).length;
+  const deadline = Date.now() + timeoutMs;
+  while (live() < count) {
+    if (Date.now() > deadline) throw new Error(`${live()} live entries after ${timeoutMs} ms, wanted ${count}`);
+    await node.findRandomNode();
+    await waitFor(() => live() >= count, 2_000).catch(() => {});
+  }
+}
+
+/**
  * Nodes that know each other: each learns the first, looks up itself, then waits (bounded) until
  * every node holds a live entry and is live in some other node's table.
  */
