@@ -28,6 +28,11 @@ export const MAX_TALK_IN_FLIGHT = 256;
 
 const utf8 = new TextEncoder();
 
+function withoutZone(ip: string): string {
+  const zone = ip.indexOf('%');
+  return zone < 0 ? ip : ip.slice(0, zone);
+}
+
 /** A TALKREQ's protocol as bytes, checked with its payload to fit one packet. */
 export function talkProtocolBytes(protocol: Uint8Array | string, payload: Uint8Array): Uint8Array {
   const bytes = typeof protocol === 'string' ? utf8.encode(protocol) : protocol;
@@ -86,7 +91,8 @@ export class RequestServer {
       type: MessageType.PONG,
       requestId: ping.requestId,
       enrSeq: this.#d.localEnr().seq,
-      ip: from.socket.ip,
+      // A link-local source carries its zone (fe80::1%eth0); the PONG names the address alone (review L10).
+      ip: withoutZone(from.socket.ip),
       port: from.socket.port,
     });
     this.#d.onPing(from, ping.enrSeq);
