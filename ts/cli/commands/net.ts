@@ -194,14 +194,25 @@ export async function testnet(
   // Once more now that everyone is in, so that early joiners meet their late neighbours.
   await join(0, false);
   // Nodes serve only entries that have answered a PING, so a node is findable once it is live in
-  // some other node's table: wait until every node is (at most 30 s).
+  // some other node's table: wait until every node is (at most 30 s). A node that joined while its
+  // neighbours had nothing live to serve, and that they did not keep (nodes that reach a node first
+  // take at most 8 places of a bucket), knows too few others to be found: it looks again, as its
+  // refresh would, every second while it is not found.
   const unfindable = () => {
     const live = new Set<string>();
     for (const n of nodes) for (const e of n.table()) if (e.live) live.add(e.nodeId);
-    return nodes.filter((n) => !live.has(n.localEnr.nodeIdHex)).length;
+    return nodes.filter((n) => !live.has(n.localEnr.nodeIdHex));
   };
   const liveCount = () => nodes.reduce((s, n) => s + n.table().filter((e) => e.live).length, 0);
-  for (const deadline = performance.now() + 30_000; performance.now() < deadline && unfindable() > 0; ) {
+  let lookedAgain = performance.now();
+  for (const deadline = performance.now() + 30_000; performance.now() < deadline; ) {
+    const alone = unfindable();
+    if (alone.length === 0) break;
+    if (performance.now() - lookedAgain >= 1_000) {
+      for (let i = 0; i < alone.length; i += 50)
+        await Promise.all(alone.slice(i, i + 50).map((n) => n.findNode(n.nodeId)));
+      lookedAgain = performance.now();
+    }
     await new Promise((r) => setTimeout(r, 250));
   }
   const live = liveCount();
