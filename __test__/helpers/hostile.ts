@@ -36,6 +36,7 @@ import { SessionLayer } from '../../ts/session/layer.js';
 import type { NodeAddress, NodeContact } from '../../ts/session/types.js';
 import type { PacketHandler, SocketAddress, Transport } from '../../ts/transport/types.js';
 import { Counters } from '../../ts/util/metrics.js';
+import { untilEveryoneLive } from './network.js';
 import { envCrypto as c, waitFor } from './nodes.js';
 
 /**
@@ -254,16 +255,7 @@ export async function joinNetwork(nodes: Discv5[], timeoutMs = 60_000): Promise<
   for (const n of rest) n.addEnr(boot.localEnr);
   await Promise.all(rest.map((n) => n.findNode(n.nodeId)));
   await Promise.all(nodes.map((n) => n.findNode(n.nodeId)));
-  await waitFor(
-    () => {
-      const liveSomewhere = new Set<string>();
-      for (const n of nodes) for (const e of n.table()) if (e.live) liveSomewhere.add(e.nodeId);
-      return nodes.every((n) => liveSomewhere.has(n.localEnr.nodeIdHex) && n.table().some((e) => e.live));
-    },
-    timeoutMs,
-    'every node of the honest network live in some table, with live entries of its own',
-    50,
-  );
+  await untilEveryoneLive(nodes, timeoutMs);
 }
 
 export async function honestNetwork(

@@ -47,29 +47,40 @@ export async function buildNetwork(
   // (what the periodic refresh does in a long-running network).
   await inWaves(nodes, 25, (n) => n.findNode(n.nodeId));
   t.log(`bootstrap lookups: ${Date.now() - started} ms`);
-  // The maintenance pings make entries live. A node that joined while the bootnode had nothing live
-  // to serve, and that the bootnode did not keep (nodes reaching it first take at most 8 places of a
-  // bucket), knows only the bootnode: its periodic refresh would look again (disabled here), so the
-  // warm-up does, for such nodes only. Bounded, generously: CI shares 2 cores with other specs.
+  const t0 = Date.now();
+  await untilEveryoneLive(nodes, 90_000, (line) => t.log(line));
+  t.log(`warm-up: ${Date.now() - t0} ms until every node was live somewhere`);
+  return nodes;
+}
+
+/**
+ * Waits (bounded) until every node holds live entries and is live in some other node's table. The
+ * maintenance pings make entries live. A node that joined while its neighbours had nothing live to
+ * serve, and that they did not keep (nodes reaching a node first take at most 8 places of a
+ * bucket), knows only the bootnode: its periodic refresh would look again (specs disable it), so
+ * this does, for such nodes only, once a second.
+ */
+export async function untilEveryoneLive(
+  nodes: Discv5[],
+  timeoutMs: number,
+  log: (line: string) => void = () => {},
+): Promise<void> {
   const unsettled = () => {
     const liveSomewhere = new Set<string>();
     for (const n of nodes) for (const e of n.table()) if (e.live) liveSomewhere.add(e.nodeId);
     return nodes.filter((n) => !liveSomewhere.has(n.localEnr.nodeIdHex) || !n.table().some((e) => e.live));
   };
-  const t0 = Date.now();
+  const deadline = Date.now() + timeoutMs;
   let left = unsettled();
-  while (left.length > 0 && Date.now() - t0 < 90_000) {
+  while (left.length > 0 && Date.now() < deadline) {
     await waitFor(() => unsettled().length === 0, 1_000, 'liveness', 50).catch(() => {});
     left = unsettled();
     await Promise.all(left.map((n) => n.findNode(n.nodeId)));
   }
-  t.log(`warm-up: ${Date.now() - t0} ms until every node was live somewhere; ${left.length} unsettled`);
+  if (left.length === 0) return;
   for (const n of left.slice(0, 3)) {
     const pick = Object.entries(n.metrics()).filter(([k]) => /^(drop|table|request|handshake|lookup)\./.test(k));
-    t.log(
-      `${n.localEnr.nodeIdHex.slice(0, 8)}: table ${n.table().length}, ${JSON.stringify(Object.fromEntries(pick))}`,
-    );
+    log(`${n.localEnr.nodeIdHex.slice(0, 8)}: table ${n.table().length}, ${JSON.stringify(Object.fromEntries(pick))}`);
   }
-  if (left.length > 0) throw new Error(`${left.length} nodes not live in any table after 90 s`);
-  return nodes;
+  throw new Error(`${left.length} nodes not live in any table (or without live entries) after ${timeoutMs} ms`);
 }
