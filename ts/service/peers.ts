@@ -9,7 +9,7 @@ import type { EnrDecoder } from '../enr/batch.js';
 import type { Enr } from '../enr/enr.js';
 import type { RoutingTable } from '../kademlia/table.js';
 import type { TableEntry } from '../kademlia/types.js';
-import { admitRecord, type IntakeContext, mayDial } from '../policy/intake.js';
+import { admitRecord, type IntakeContext, type IntakeResult, mayDial } from '../policy/intake.js';
 import type { SessionLayer } from '../session/layer.js';
 import type { NodeAddress, NodeContact } from '../session/types.js';
 import { socketAddress } from '../transport/address.js';
@@ -51,6 +51,8 @@ export class Peers {
   readonly #d: PeersDeps;
   readonly #known: LruMap<string, Enr>;
   readonly #seeds = new Map<string, Enr>();
+  /** The intake verdict on the app's word (no sender), per record: records are immutable, families fixed once bound. */
+  readonly #verdicts = new WeakMap<Enr, { families: ReadonlySet<IpFamily>; result: IntakeResult }>();
 
   constructor(deps: PeersDeps) {
     this.#d = deps;
@@ -64,14 +66,24 @@ export class Peers {
   /** The intake check with its refusal counted; the table and the request manager ask it too. */
   admit(enr: Enr, sender?: string): boolean {
     const ctx: IntakeContext = { families: this.#d.families(), sender };
-    const verdict = admitRecord(enr, ctx);
+    const verdict = sender === undefined ? this.#reach(enr) : admitRecord(enr, ctx);
     if (!verdict.ok) this.#d.counters.inc(`drop.record-${verdict.reason}`);
     return verdict.ok;
   }
 
   /** Whether a record may take a table place: reachable by us, then the app's filter (already safe). */
   reachable(enr: Enr): boolean {
-    return admitRecord(enr, { families: this.#d.families() }).ok;
+    return this.#reach(enr).ok;
+  }
+
+  /** Where we would send to a record, on nobody's word but its own (cached: asked several times per record). */
+  #reach(enr: Enr): IntakeResult {
+    const families = this.#d.families();
+    const cached = this.#verdicts.get(enr);
+    if (cached !== undefined && cached.families === families) return cached.result;
+    const result = admitRecord(enr, { families });
+    this.#verdicts.set(enr, { families, result });
+    return result;
   }
 
   /** Records the node falls back on when its table empties. */
@@ -104,7 +116,7 @@ export class Peers {
 
   /** A newer record goes with the session at its endpoint, so TALK handlers see it (spec §6.2). */
   #keepSessionRecord(enr: Enr): void {
-    const verdict = admitRecord(enr, { families: this.#d.families() });
+    const verdict = this.#reach(enr);
     if (verdict.ok) {
       const socket = socketAddress(verdict.endpoint.ip, verdict.endpoint.port);
       this.#d.session.updateEnr({ nodeId: enr.nodeId, socket }, enr);
@@ -119,7 +131,7 @@ export class Peers {
   /** Where to send to a record; throws ERR_NO_ENDPOINT when it has no endpoint we can reach. */
   contact(input: Enr | string): NodeContact {
     const enr = typeof input === 'string' ? this.#d.decoder.decode(input) : input;
-    const verdict = admitRecord(enr, { families: this.#d.families() });
+    const verdict = this.#reach(enr);
     if (!verdict.ok) {
       throw new Discv5Error(
         ErrorCode.NO_ENDPOINT,

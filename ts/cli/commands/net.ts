@@ -131,6 +131,10 @@ const TESTNET_CONFIG: Partial<Discv5Config> = {
   handshakeTimeoutMs: 10_000,
   challengeTtlMs: 10_000,
   nonceTtlMs: 10_000,
+  // Every node of a local testnet is ours and they all join at once, so nearly every first contact
+  // is inbound: the internet's cap on such entries (8 of 16 per bucket) only slows the join (500
+  // nodes: 20% more handshakes, 25-45 s instead of 23-28 s to bootstrap, measured here).
+  incomingPerBucket: 16,
 };
 
 /**
