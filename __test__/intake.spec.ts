@@ -4,9 +4,12 @@
  */
 import test from 'ava';
 import { type Discv5Config, Enr } from '../ts/index.js';
-import { admitRecord, mayDial } from '../ts/policy/intake.js';
+import { decodeMessage, encodeMessage } from '../ts/message/codec.js';
+import { MessageType, type PongMessage } from '../ts/message/types.js';
+import { admitRecord } from '../ts/policy/intake.js';
+import { dialable, relayable } from '../ts/policy/ip-class.js';
 import { resolveConfig } from '../ts/service/config.js';
-import { LocalNode, unmapIp } from '../ts/service/local-node.js';
+import { LocalNode } from '../ts/service/local-node.js';
 import type { IpFamily } from '../ts/transport/types.js';
 import { Counters } from '../ts/util/metrics.js';
 import { envCrypto as c } from './helpers/nodes.js';
@@ -54,9 +57,9 @@ test('relay rules: no LAN, loopback, unspecified or low ports on the word of a h
     ok: true,
     endpoint: { ip: '2001:db8::8' },
   });
-  t.true(mayDial('2001:db8::8', '198.51.100.1'));
-  t.false(mayDial('fe80::1', '2001:db8::1'));
-  t.false(mayDial('::', undefined));
+  t.true(relayable('2001:db8::8', '198.51.100.1'));
+  t.false(relayable('fe80::1', '2001:db8::1'));
+  t.false(dialable('::'));
 });
 
 function localNode(minVotes = 3) {
@@ -81,10 +84,16 @@ const voter = (ip: string) => ({
 
 test('PONG reports are validated before they vote: family, scope and port (M6)', (t) => {
   const { node, counters, changes } = localNode(1);
-  // IPv4-mapped IPv6 is read as IPv4 and counts as such, never filed as IPv6 text under IPv4.
-  t.is(unmapIp('::ffff:102:304'), '1.2.3.4');
-  t.is(unmapIp('::ffff:1.2.3.4'), '1.2.3.4');
-  t.is(unmapIp('2001:db8::1'), '2001:db8::1');
+  // A PONG reporting an IPv4-mapped IPv6 address (16 bytes on the wire) reads as IPv4, never as IPv6 text.
+  const pongIp = (ip: string) =>
+    (
+      decodeMessage(
+        encodeMessage({ type: MessageType.PONG, requestId: Uint8Array.of(1), enrSeq: 1n, ip, port: 1 }),
+      ) as PongMessage
+    ).ip;
+  t.is(pongIp('::ffff:1.2.3.4'), '1.2.3.4');
+  t.is(pongIp('::ffff:102:304'), '1.2.3.4');
+  t.is(pongIp('2001:db8::1'), '2001:db8::1');
   for (const [ip, port] of [
     ['10.0.0.1', 9000], // a LAN address reported by a host on the internet
     ['0.0.0.0', 9000],
@@ -96,7 +105,7 @@ test('PONG reports are validated before they vote: family, scope and port (M6)',
   }
   t.deepEqual(changes, []);
   t.is(counters.get('vote.invalid'), 5);
-  node.vote(voter('198.51.100.1'), 4, '::ffff:203.0.113.61', 9001);
+  node.vote(voter('198.51.100.1'), 4, pongIp('::ffff:203.0.113.61'), 9001);
   t.deepEqual(changes, ['203.0.113.61:9001']);
   t.is(node.record.ip, '203.0.113.61');
 });

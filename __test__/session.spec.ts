@@ -7,7 +7,6 @@
  */
 import { randomFillSync } from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
-import { EnrDecoder } from '../ts/enr/batch.js';
 import { Enr, MemoryNetwork } from '../ts/index.js';
 import { decodeMessage, encodeMessage } from '../ts/message/codec.js';
 import { type Message, MessageType } from '../ts/message/types.js';
@@ -474,7 +473,7 @@ test('a failed inbound handshake proves its source only once the id-signature ov
     );
     const p = decodePacket(envCrypto, b.nodeId.subarray(0, 16), data);
     if (typeof p === 'string' || p.flag !== 2) throw new Error('not a handshake packet');
-    return acceptHandshake(b, new EnrDecoder(envCrypto), challenge, undefined, p, { nodeId: a.nodeId, socket }, 1e15);
+    return acceptHandshake(b, challenge, undefined, p, { nodeId: a.nodeId, socket }, 1e15);
   };
   const good = handshake(init.idSignature, init.initiatorKey);
   t.false('reason' in good, 'a valid handshake is accepted');

@@ -11,15 +11,22 @@ import { createSocket } from 'node:dgram';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import test, { type ExecutionContext } from 'ava';
-import { EnrDecoder } from '../ts/enr/batch.js';
-import { Discv5, type Discv5Config, Enr, MemoryNetwork, UdpTransport } from '../ts/index.js';
+import {
+  type Crypto,
+  Discv5,
+  type Discv5Config,
+  Enr,
+  MemoryNetwork,
+  type SocketAddress,
+  type Transport,
+  UdpTransport,
+} from '../ts/index.js';
 import { encodeMessage } from '../ts/message/codec.js';
 import { MessageType } from '../ts/message/types.js';
 import { DEFAULT_SESSION_CONFIG } from '../ts/session/config.js';
 import { SessionLayer } from '../ts/session/layer.js';
 import { Counters } from '../ts/util/metrics.js';
 import { cryptoFor } from './helpers/backends.js';
-import { inWaves } from './helpers/network.js';
 import { startNode } from './helpers/nodes.js';
 
 setFlagsFromString('--expose-gc');
@@ -51,16 +58,7 @@ test.serial(
     const before = heap();
 
     // A legitimate peer keeps looking up while the node is under load.
-    let running = true;
-    let lookups = 0;
-    let emptyLookups = 0;
-    const legitWork = (async () => {
-      while (running) {
-        const found = await legit.findNode(randomFillSync(new Uint8Array(32)));
-        lookups++;
-        if (found.length === 0) emptyLookups++;
-      }
-    })();
+    const legitWork = keepLookingUp(legit);
 
     // Junk: random bytes and random packets of every size, in bursts.
     const junk = createSocket('udp4');
@@ -84,39 +82,8 @@ test.serial(
         return transport;
       }),
     );
-    let handshakes = 0;
-    const ping = encodeMessage({ type: MessageType.PING, requestId: Uint8Array.of(1), enrSeq: 1n });
-    const contact = { nodeId: victim.nodeId, publicKey: victim.localEnr.publicKey, socket: to, enr: victim.localEnr };
-    await inWaves(slots, 50, async (transport) => {
-      for (let i = 0; i < IDENTITIES / slots.length; i++) {
-        const privateKey = c.generatePrivateKey();
-        const address = transport.addresses[0] as NonNullable<(typeof transport.addresses)[0]>;
-        const enr = Enr.create(privateKey, { ip: address.ip, udp: address.port }, c);
-        // A new session layer takes the slot's socket over: one identity at a time per socket.
-        const session = new SessionLayer({
-          crypto: c,
-          transport,
-          privateKey,
-          nodeId: enr.nodeId,
-          localEnr: () => enr,
-          findEnr: () => undefined,
-          decoder: new EnrDecoder(c, { cacheSize: 1 }),
-          counters: new Counters(),
-          config: DEFAULT_SESSION_CONFIG,
-        });
-        const done = new Promise<boolean>((resolve) => {
-          const timer = setTimeout(() => resolve(false), 2_000);
-          session.on('message', () => {
-            clearTimeout(timer);
-            resolve(true);
-          });
-        });
-        session.sendRequest(contact, ping);
-        if (await done) handshakes++;
-      }
-    });
-    running = false;
-    await legitWork;
+    const handshakes = await freshIdentities(c, victim, slots, 2_000);
+    const { lookups, emptyLookups } = await legitWork.stop();
 
     const after = heap();
     const m = victim.metrics();
@@ -168,16 +135,7 @@ test.serial(
     const legitAt = legit.addresses[0] as NonNullable<(typeof legit.addresses)[0]>;
     const before = heap();
 
-    let running = true;
-    let lookups = 0;
-    let emptyLookups = 0;
-    const legitWork = (async () => {
-      while (running) {
-        const found = await legit.findNode(randomFillSync(new Uint8Array(32)));
-        lookups++;
-        if (found.length === 0) emptyLookups++;
-      }
-    })();
+    const legitWork = keepLookingUp(legit);
 
     // Junk from 1,000 forged sources (every 100th datagram "from" the legitimate peer), in bursts the
     // event loop works off before the next.
@@ -204,37 +162,8 @@ test.serial(
         return transport;
       }),
     );
-    let handshakes = 0;
-    const ping = encodeMessage({ type: MessageType.PING, requestId: Uint8Array.of(1), enrSeq: 1n });
-    const contact = { nodeId: victim.nodeId, publicKey: victim.localEnr.publicKey, socket: to, enr: victim.localEnr };
-    await inWaves(slots, slots.length, async (transport) => {
-      for (let i = 0; i < IDENTITIES / slots.length; i++) {
-        const privateKey = c.generatePrivateKey();
-        const enr = Enr.create(privateKey, { ip: transport.address.ip, udp: transport.address.port }, c);
-        const session = new SessionLayer({
-          crypto: c,
-          transport,
-          privateKey,
-          nodeId: enr.nodeId,
-          localEnr: () => enr,
-          findEnr: () => undefined,
-          decoder: new EnrDecoder(c, { cacheSize: 1 }),
-          counters: new Counters(),
-          config: DEFAULT_SESSION_CONFIG,
-        });
-        const done = new Promise<boolean>((resolve) => {
-          const timer = setTimeout(() => resolve(false), 1_000);
-          session.on('message', () => {
-            clearTimeout(timer);
-            resolve(true);
-          });
-        });
-        session.sendRequest(contact, ping);
-        if (await done) handshakes++;
-      }
-    });
-    running = false;
-    await legitWork;
+    const handshakes = await freshIdentities(c, victim, slots, 1_000);
+    const { lookups, emptyLookups } = await legitWork.stop();
 
     const after = heap();
     const m = victim.metrics();
@@ -271,4 +200,67 @@ async function startPublic(
   await node.start();
   t.teardown(() => node.stop());
   return node;
+}
+
+/** A legitimate peer looking up random ids until told to stop: how many lookups, and how many came back empty. */
+function keepLookingUp(legit: Discv5): { stop(): Promise<{ lookups: number; emptyLookups: number }> } {
+  let running = true;
+  let lookups = 0;
+  let emptyLookups = 0;
+  const work = (async () => {
+    while (running) {
+      const found = await legit.findNode(randomFillSync(new Uint8Array(32)));
+      lookups++;
+      if (found.length === 0) emptyLookups++;
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await work;
+      return { lookups, emptyLookups };
+    },
+  };
+}
+
+/**
+ * IDENTITIES fresh identities, spread over the slots' sockets, each completing a handshake with a
+ * PING (random packet, WHOAREYOU, handshake with its record, PONG) or giving up after `waitMs`. A
+ * new session layer takes its slot's socket over: one identity at a time per socket. Returns how many
+ * got their PONG.
+ */
+async function freshIdentities(c: Crypto, victim: Discv5, slots: Transport[], waitMs: number): Promise<number> {
+  const to = victim.addresses[0] as SocketAddress;
+  const ping = encodeMessage({ type: MessageType.PING, requestId: Uint8Array.of(1), enrSeq: 1n });
+  const contact = { nodeId: victim.nodeId, publicKey: victim.localEnr.publicKey, socket: to, enr: victim.localEnr };
+  let handshakes = 0;
+  await Promise.all(
+    slots.map(async (transport) => {
+      const address = transport.addresses[0] as SocketAddress;
+      for (let i = 0; i < IDENTITIES / slots.length; i++) {
+        const privateKey = c.generatePrivateKey();
+        const enr = Enr.create(privateKey, { ip: address.ip, udp: address.port }, c);
+        const session = new SessionLayer({
+          crypto: c,
+          transport,
+          privateKey,
+          nodeId: enr.nodeId,
+          localEnr: () => enr,
+          findEnr: () => undefined,
+          counters: new Counters(),
+          config: DEFAULT_SESSION_CONFIG,
+        });
+        const done = new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => resolve(false), waitMs);
+          session.on('message', () => {
+            clearTimeout(timer);
+            resolve(true);
+          });
+        });
+        session.sendRequest(contact, ping);
+        if (await done) handshakes++;
+      }
+    }),
+  );
+  return handshakes;
 }

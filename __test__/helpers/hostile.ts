@@ -16,7 +16,6 @@
  */
 import { randomFillSync } from 'node:crypto';
 import type { ExecutionContext } from 'ava';
-import { EnrDecoder } from '../../ts/enr/batch.js';
 import { type EnrEntries, encodeEntries, signRecord } from '../../ts/enr/create.js';
 import {
   Discv5,
@@ -321,7 +320,6 @@ export class HostilePeer {
       nodeId: this.nodeId,
       localEnr: () => this.enr,
       findEnr: () => undefined,
-      decoder: new EnrDecoder(c, { cacheSize: 16 }),
       counters: new Counters(),
       config: DEFAULT_SESSION_CONFIG,
     });

@@ -1,6 +1,5 @@
 /** A bare session-layer endpoint for probing a node with packets a Discv5 node would never send. */
 import type { ExecutionContext } from 'ava';
-import { EnrDecoder } from '../../ts/enr/batch.js';
 import { Enr } from '../../ts/enr/enr.js';
 import type { Discv5, MemoryNetwork } from '../../ts/index.js';
 import { DEFAULT_SESSION_CONFIG } from '../../ts/session/config.js';
@@ -23,7 +22,6 @@ export async function rawClient(t: ExecutionContext, network: MemoryNetwork) {
     nodeId,
     localEnr: () => enr,
     findEnr: () => undefined,
-    decoder: new EnrDecoder(envCrypto),
     counters: new Counters(),
     config: DEFAULT_SESSION_CONFIG,
   });

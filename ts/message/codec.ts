@@ -16,7 +16,7 @@ import {
   decode as rlpDecode,
   encode as rlpEncode,
 } from '../rlp/rlp.js';
-import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../util/ip.js';
+import { formatIPv4, formatIPv6, isMappedV4, parseIPv4, parseIPv6 } from '../util/ip.js';
 import { MAX_REQUEST_ID_SIZE, type Message, type MessageDropReason, MessageType } from './types.js';
 
 class FieldError extends Error {}
@@ -40,7 +40,8 @@ function small(item: RlpItem | undefined, maxBytes: number): number {
 
 function ipText(raw: Uint8Array): string {
   if (raw.length === 4) return formatIPv4(raw);
-  if (raw.length === 16) return formatIPv6(raw);
+  // An IPv4-mapped address is the IPv4 address (a PONG's report must not file it as IPv6 text).
+  if (raw.length === 16) return isMappedV4(raw) ? formatIPv4(raw.subarray(12)) : formatIPv6(raw);
   throw new FieldError('ip must be 4 or 16 bytes');
 }
 

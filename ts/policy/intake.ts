@@ -10,7 +10,7 @@
 import type { Enr } from '../enr/enr.js';
 import type { Endpoint } from '../enr/types.js';
 import type { IpFamily } from '../transport/types.js';
-import { ipScope } from './ip-class.js';
+import { dialable, relayable } from './ip-class.js';
 
 /** Why a record was refused (counted as `drop.record-<reason>`). */
 export type IntakeRefusal = 'no-endpoint' | 'not-relayable' | 'port';
@@ -29,14 +29,8 @@ export type IntakeResult = { ok: true; endpoint: Endpoint; family: IpFamily } | 
 const PRIVILEGED_PORT_MAX = 1024;
 
 /** Whether `ip` may be dialled on the word of a peer at `sender` (no sender: the application's own word). */
-export function mayDial(ip: string, sender: string | undefined): boolean {
-  const scope = ipScope(ip);
-  if (scope === 'public') return true;
-  if (scope !== 'loopback' && scope !== 'private') return false; // unspecified, multicast, reserved
-  if (sender === undefined) return true;
-  const from = ipScope(sender);
-  if (scope === 'loopback') return from === 'loopback';
-  return from === 'private' || from === 'loopback';
+function mayDial(ip: string, sender: string | undefined): boolean {
+  return sender === undefined ? dialable(ip) : relayable(ip, sender);
 }
 
 function check(ep: Endpoint | undefined, ctx: IntakeContext): Endpoint | IntakeRefusal {

@@ -4,7 +4,7 @@
  * special ranges (multicast, reserved, broadcast) are never relayed nor dialled. Also the key that
  * rate limits, handshake budgets and bans count an address under (`limitKey`).
  */
-import { formatIPv4, parseIPv4, parseIPv6 } from '../util/ip.js';
+import { formatIPv4, isMappedV4, parseIPv4, parseIPv6 } from '../util/ip.js';
 
 export type IpScope = 'loopback' | 'private' | 'public' | 'unspecified' | 'special';
 
@@ -22,11 +22,6 @@ function v4Scope(b: Uint8Array): IpScope {
   // 198.18/15 stay 'public' on purpose: the tests use them as public addresses on the in-memory
   // network, and dialling them on the internet is harmless (they route nowhere).
   return 'public';
-}
-
-function isMappedV4(v6: Uint8Array): boolean {
-  for (let i = 0; i < 10; i++) if (v6[i] !== 0) return false;
-  return v6[10] === 0xff && v6[11] === 0xff;
 }
 
 /** The scope of a textual IPv4 or IPv6 address (IPv4-mapped IPv6 is read as IPv4). */

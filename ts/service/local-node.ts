@@ -10,13 +10,11 @@
 import type { Crypto } from '../crypto/crypto.js';
 import type { EnrEntries } from '../enr/create.js';
 import { Enr } from '../enr/enr.js';
-import { mayDial } from '../policy/intake.js';
-import { ipScope, subnetOf } from '../policy/ip-class.js';
+import { ipScope, relayable, subnetOf } from '../policy/ip-class.js';
 import { AddressVotes } from '../policy/votes.js';
 import type { IpFamily, SocketAddress } from '../transport/types.js';
 import { toHex } from '../util/bytes.js';
 import { Discv5Error, ErrorCode } from '../util/errors.js';
-import { formatIPv4, parseIPv6 } from '../util/ip.js';
 import type { Counters } from '../util/metrics.js';
 
 export interface LocalNodeOptions {
@@ -29,14 +27,6 @@ export interface LocalNodeOptions {
   /** The record changed: `address` when the change is our address in one family. */
   onChanged: (enr: Enr, address: { ip: string; port: number; family: IpFamily } | undefined) => void;
   now?: () => number;
-}
-
-/** An IPv4-mapped IPv6 address (::ffff:a.b.c.d, in any notation) as IPv4 text; other text unchanged. */
-export function unmapIp(ip: string): string {
-  if (!ip.includes(':')) return ip;
-  const b = parseIPv6(ip);
-  if (b === null || !b.subarray(0, 10).every((x) => x === 0) || b[10] !== 0xff || b[11] !== 0xff) return ip;
-  return formatIPv4(b.subarray(12));
 }
 
 export class LocalNode {
@@ -100,10 +90,10 @@ export class LocalNode {
    * A peer at `voter` (reached through a socket of `family`) reports seeing us at `ip`:`port`.
    * Invalid reports are counted and ignored; a winning majority becomes our address.
    */
-  vote(voter: { nodeId: Uint8Array; ip: string }, family: IpFamily, reportedIp: string, port: number): void {
-    const ip = unmapIp(reportedIp);
+  vote(voter: { nodeId: Uint8Array; ip: string }, family: IpFamily, ip: string, port: number): void {
+    // The codec reads an IPv4-mapped report as IPv4, so the family check below sees it as such.
     const ipFamily = ip.includes(':') ? 6 : 4;
-    if (ipFamily !== family || port <= 0 || port > 65_535 || !mayDial(ip, voter.ip)) {
+    if (ipFamily !== family || port <= 0 || port > 65_535 || !relayable(ip, voter.ip)) {
       this.#o.counters.inc('vote.invalid');
       return;
     }

@@ -9,7 +9,8 @@ import type { EnrDecoder } from '../enr/batch.js';
 import type { Enr } from '../enr/enr.js';
 import type { RoutingTable } from '../kademlia/table.js';
 import type { TableEntry } from '../kademlia/types.js';
-import { admitRecord, type IntakeContext, type IntakeResult, mayDial } from '../policy/intake.js';
+import { admitRecord, type IntakeContext, type IntakeResult } from '../policy/intake.js';
+import { relayable } from '../policy/ip-class.js';
 import type { SessionLayer } from '../session/layer.js';
 import type { NodeAddress, NodeContact } from '../session/types.js';
 import { socketAddress } from '../transport/address.js';
@@ -154,7 +155,7 @@ export class Peers {
     return live.filter((e) => {
       const ip4 = e.ip;
       const ip6 = e.ip6;
-      return (ip4 !== undefined && mayDial(ip4, from)) || (ip6 !== undefined && mayDial(ip6, from));
+      return (ip4 !== undefined && relayable(ip4, from)) || (ip6 !== undefined && relayable(ip6, from));
     });
   }
 

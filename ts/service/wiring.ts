@@ -61,7 +61,6 @@ export function wire(d: WiringDeps): Wiring {
     nodeId: d.nodeId,
     localEnr: d.localEnr,
     findEnr: d.findEnr,
-    decoder,
     counters,
     config,
     gate,

@@ -3,7 +3,6 @@
  * finds the call or the challenge, these compute, the layer installs what comes out.
  */
 import type { Crypto } from '../crypto/crypto.js';
-import type { EnrDecoder } from '../enr/batch.js';
 import { Enr } from '../enr/enr.js';
 import { encodeHandshakePacket } from '../packet/encode.js';
 import type { HandshakePacket } from '../packet/types.js';
@@ -74,7 +73,6 @@ export interface Accepted {
  */
 export function acceptHandshake(
   me: Identity,
-  decoder: EnrDecoder,
   challenge: Challenge,
   known: Enr | undefined,
   p: HandshakePacket,
@@ -106,12 +104,10 @@ export function acceptHandshake(
   );
   if (keys === null) return { reason: 'handshake-bad-signature', proven: false };
   let enr = known;
-  if (adopt && p.record !== null) {
-    try {
-      enr = decoder.decode(p.record);
-    } catch {
-      return { reason: 'handshake-bad-record', proven: true };
-    }
+  if (adopt) {
+    // The record parsed above, now verified (one crossing): it is parsed once, not twice.
+    if (sent === undefined || !sent.verify()) return { reason: 'handshake-bad-record', proven: true };
+    enr = sent;
   }
   if (enr === undefined) return { reason: 'handshake-no-record', proven: false };
   const plaintext = crypto.openPacket(keys.initiatorKey, p.header, p.datagram);

@@ -18,7 +18,6 @@
  * - Events are emitted after the state changes they report.
  */
 import type { Crypto } from '../crypto/crypto.js';
-import type { EnrDecoder } from '../enr/batch.js';
 import type { Enr } from '../enr/enr.js';
 import { decodeMessage } from '../message/codec.js';
 import { decodePacket } from '../packet/decode.js';
@@ -50,7 +49,6 @@ export interface SessionLayerDeps {
   localEnr: () => Enr;
   /** A record we hold for a node, if any (for WHOAREYOU's enr-seq and handshakes without a record). */
   findEnr: (nodeId: Uint8Array) => Enr | undefined;
-  decoder: EnrDecoder;
   counters: Counters;
   config: SessionConfig;
   /** The inbound gate (bans, rate limits, handshake budgets); none: everything passes. */
@@ -291,7 +289,7 @@ export class SessionLayer extends TypedEmitter<SessionEvents> {
     }
     const peer: NodeAddress = { nodeId: Uint8Array.from(p.srcId), socket: from };
     const known = challenge.enr ?? d.findEnr(peer.nodeId);
-    const out = acceptHandshake(d, d.decoder, challenge, known, p, peer, this.#now() + d.config.sessionTtlMs);
+    const out = acceptHandshake(d, challenge, known, p, peer, this.#now() + d.config.sessionTtlMs);
     if ('reason' in out) {
       this.#drop(out.reason);
       // Only a failure that proves its source counts toward an automatic ban (see handshake.ts).

@@ -4,7 +4,7 @@
  * and the code that emitted never sees the error. Protocol state must never depend on user code.
  */
 import { EventEmitter } from 'node:events';
-import { callSafely, type FailureCounter } from './safe.js';
+import { callbackFailed, type FailureCounter } from './safe.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: listener argument lists vary per event
 type Listener = (...args: any[]) => void;
@@ -44,11 +44,16 @@ export class TypedEmitter<Events extends { [K in keyof Events]: Listener }> {
   }
 
   protected emit<K extends keyof Events & string>(event: K, ...args: Parameters<Events[K]>): void {
-    // rawListeners keeps `once` wrappers, so that calling one also removes it.
-    const listeners = this.#emitter.rawListeners(event) as Listener[];
-    if (listeners.length === 0) return;
-    for (const listener of listeners) {
-      callSafely(this.#failures, event, () => listener.apply(this, args), undefined);
+    // Inbound messages are emitted per packet: nothing is allocated when nobody listens. rawListeners
+    // keeps `once` wrappers, so that calling one also removes it.
+    if (this.#emitter.listenerCount(event) === 0) return;
+    for (const listener of this.#emitter.rawListeners(event) as Listener[]) {
+      try {
+        const result: unknown = listener.apply(this, args);
+        if (result instanceof Promise) result.catch((err: unknown) => callbackFailed(this.#failures, event, err));
+      } catch (err) {
+        callbackFailed(this.#failures, event, err);
+      }
     }
   }
 }

@@ -78,3 +78,9 @@ export function parseIPv6(text: string): Uint8Array | null {
   });
   return out;
 }
+
+/** Whether 16 address bytes are an IPv4-mapped IPv6 address (::ffff:a.b.c.d). */
+export function isMappedV4(v6: Uint8Array): boolean {
+  for (let i = 0; i < 10; i++) if (v6[i] !== 0) return false;
+  return v6[10] === 0xff && v6[11] === 0xff;
+}
