@@ -60,6 +60,12 @@ export const ErrorCode = {
   NO_ENDPOINT: 'ERR_NO_ENDPOINT',
   /** The node is not started (or already stopped). */
   NOT_STARTED: 'ERR_NOT_STARTED',
+
+  // The on-disk store (dataDir).
+  /** No SQLite driver loads: run Node.js 22.13 or later (node:sqlite), or install better-sqlite3 on Node 20. */
+  STORE_UNAVAILABLE: 'ERR_STORE_UNAVAILABLE',
+  /** The store cannot be opened, read or written (directory not writable, disk full, in use by another process, closed). */
+  STORE: 'ERR_STORE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
