@@ -266,6 +266,8 @@ const maintenanceConfig: MaintenanceConfig = {
   inboundPingDelayMs: 1,
   refreshIntervalMs: 0,
   reseedIntervalMs: 0,
+  reseedMaxIntervalMs: 0,
+  reseedBelowLive: 1,
 };
 
 type Answer = { enrSeq: bigint; endpoint: { ip: string; port: number } };
@@ -415,6 +417,23 @@ test('maintenance: an empty table is re-seeded on the timer; a throwing dep does
   await waitFor(() => reseeds >= 2, 2_000, 'reseed');
   t.true(s.counters.get('table.reseed') >= 2);
   t.true(s.counters.get('maintenance.reseed-error') >= 2, 'counted, the timer goes on');
+});
+
+test('maintenance: re-seeding backs off, doubling its delay up to the cap, while too few entries are live', async (t) => {
+  const at: number[] = [];
+  const s = maintained(
+    { reseed: () => void at.push(performance.now()), random: () => 0.5 }, // jitter factor 1
+    { reseedIntervalMs: 5, reseedMaxIntervalMs: 40, reseedBelowLive: 1 },
+  );
+  s.m.start();
+  t.teardown(() => s.m.stop());
+  await waitFor(() => at.length >= 6, 5_000, 'six attempts');
+  s.m.stop();
+  // Timers never fire early (allow 1 ms of rounding), so each gap is at least its delay: 10, 20, 40, 40, 40.
+  const gaps = at.slice(1).map((x, i) => x - (at[i] as number));
+  [10, 20, 40, 40, 40].forEach((delay, i) => {
+    t.true((gaps[i] as number) >= delay - 1, `gap ${i}: ${gaps[i]} ms, at least ${delay}`);
+  });
 });
 
 test('maintenance: checkSoon pings a node whose endpoint changed, and its answer there makes it live', async (t) => {

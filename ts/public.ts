@@ -17,6 +17,22 @@ export { Enr } from './enr/enr.js';
 export type { EnrMultiaddr } from './enr/multiaddr.js';
 export { multiaddrsOf, peerIdOf } from './enr/multiaddr.js';
 export type { Endpoint, EnrPair, Eth2Value, EthForkId } from './enr/types.js';
+export type { MetricsServer, MetricsText } from './metrics/http.js';
+export { serveMetrics } from './metrics/http.js';
+export type { NodeMetricsSource } from './metrics/node-metrics.js';
+export type { PromClientLike } from './metrics/prom-client.js';
+export { fromPromClient } from './metrics/prom-client.js';
+export type { PrometheusRegistryOptions } from './metrics/registry.js';
+export { PrometheusRegistry } from './metrics/registry.js';
+export type {
+  Counter,
+  Gauge,
+  Histogram,
+  HistogramOptions,
+  Labels,
+  MetricOptions,
+  MetricsRegistry,
+} from './metrics/types.js';
 export type { LookupResult } from './query/lookup.js';
 export type { RequestOptions } from './rpc/requests.js';
 export type { Discv5Config } from './service/config.js';
@@ -31,6 +47,7 @@ export type {
   TalkHandler,
 } from './service/types.js';
 export type { NodeAddress } from './session/types.js';
+export type { StoreReport } from './store/types.js';
 export type { MemoryNetworkOptions } from './transport/memory.js';
 export { MemoryNetwork, MemoryTransport } from './transport/memory.js';
 export type { SocketAddress, Transport } from './transport/types.js';

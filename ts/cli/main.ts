@@ -9,7 +9,8 @@ import { UsageError } from './args.js';
 import { crawlCommand } from './commands/crawl.js';
 import { enrCreate, enrDecode } from './commands/enr.js';
 import { keygen } from './commands/keygen.js';
-import { findnode, type Out, ping, runTestnet, serve, talk } from './commands/net.js';
+import { findnode, type Out, ping, runTestnet, talk } from './commands/net.js';
+import { serve } from './commands/serve.js';
 
 type Options = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
 
@@ -68,9 +69,19 @@ const COMMANDS: Record<string, Command> = {
     run: talk,
   },
   serve: {
-    usage: 'discv5 serve --listen IP:PORT [--key FILE] [--bootnodes ENR,...]',
-    summary: 'a long-running node (a bootnode): prints its record first, then logs events; Ctrl-C stops it',
-    options: { listen: { type: 'string' }, key: { type: 'string' }, bootnodes: { type: 'string' } },
+    usage:
+      'discv5 serve --listen IP:PORT [--key FILE] [--data-dir DIR] [--bootnodes ENR,...] [--metrics [IP:]PORT] [--json] [--status-every S]',
+    summary:
+      'a long-running node (a bootnode): prints its record first, then logs events and a status line every 30 s (--json: JSON lines); --data-dir keeps its key, seq and table across restarts; --metrics serves Prometheus text at /metrics (loopback unless IP given); Ctrl-C stops it',
+    options: {
+      listen: { type: 'string' },
+      key: { type: 'string' },
+      bootnodes: { type: 'string' },
+      'data-dir': { type: 'string' },
+      metrics: { type: 'string' },
+      'status-every': { type: 'string' },
+      ...json,
+    },
     run: (_p, v, out) => serve(v, out),
   },
   testnet: {

@@ -114,8 +114,14 @@ export class Enr {
     return new Enr(signRecord(crypto, privateKey, seq, raw), crypto, true);
   }
 
-  /** A copy with `changes` applied (null removes a key), seq + 1, signed again with the record's own key. */
-  update(privateKey: Uint8Array, changes: EnrEntries): Enr {
+  /**
+   * A copy with `changes` applied (null removes a key), signed again with the record's own key, at
+   * seq + 1 or at `seq` when given (which must be higher than the record's).
+   */
+  update(privateKey: Uint8Array, changes: EnrEntries, seq = this.seq + 1n): Enr {
+    if (typeof seq !== 'bigint' || seq <= this.seq || seq >= 1n << 64n) {
+      throw new Discv5Error(ErrorCode.ENR_SEQ, "the new seq must be above the record's and below 2^64");
+    }
     const own = this.#crypto.publicKeyFromPrivate(privateKey);
     if (Buffer.compare(own, this.publicKey) !== 0) {
       throw new Discv5Error(ErrorCode.INVALID_ARGUMENT, 'private key does not belong to this record');
@@ -126,7 +132,7 @@ export class Enr {
       if (v === null) raw.delete(k);
       else raw.set(k, v);
     }
-    return new Enr(signRecord(this.#crypto, privateKey, this.seq + 1n, raw), this.#crypto, true);
+    return new Enr(signRecord(this.#crypto, privateKey, seq, raw), this.#crypto, true);
   }
 
   /** Whether the signature verifies; computed once (with the node id, in the same backend call). */

@@ -44,6 +44,8 @@ export interface InsertOptions {
   seen?: boolean;
   /** The node reached us first (an inbound handshake): capped per bucket, see `incomingPerBucket`. */
   inbound?: boolean;
+  /** When we last heard from the node, for an entry a store brings back (default: now). */
+  lastSeen?: number;
 }
 
 const IGNORED: InsertResult = Object.freeze({ kind: 'ignored' });
@@ -80,6 +82,25 @@ export class RoutingTable {
     return n;
   }
 
+  /** Entries that answered at their current endpoint (served to others). */
+  get liveSize(): number {
+    let n = 0;
+    for (const b of this.#buckets) for (const e of b.entries) if (e.live) n++;
+    return n;
+  }
+
+  /** Non-empty buckets by log-distance, with their entries and how many of them are live. */
+  bucketFill(): { distance: number; entries: number; live: number }[] {
+    const out: { distance: number; entries: number; live: number }[] = [];
+    this.#buckets.forEach((b, i) => {
+      if (b.entries.length === 0) return;
+      let live = 0;
+      for (const e of b.entries) if (e.live) live++;
+      out.push({ distance: i + 1, entries: b.entries.length, live });
+    });
+    return out;
+  }
+
   /** Bucket index (0..255) of an id: log-distance − 1; -1 for our own id. */
   bucketOf(nodeId: Uint8Array): number {
     return logDistance(this.localId, nodeId) - 1;
@@ -111,7 +132,7 @@ export class RoutingTable {
     const entry: TableEntry = {
       enr,
       live: false,
-      lastSeen: now,
+      lastSeen: options.lastSeen ?? now,
       addedAt: now,
       subnet: undefined,
       checks: 0,

@@ -58,6 +58,7 @@ const COUNTERS = {
   transportErrors: ['discv5_transport_errors_total', 'Errors reported by the UDP transport.', []],
   addressVotes: ['discv5_address_votes_total', 'PONG address votes not counted, by outcome.', ['outcome']],
   enrUpdates: ['discv5_local_enr_updates_total', 'Updates of the local record, by cause.', ['cause']],
+  store: ['discv5_store_events_total', 'Data-dir store events: flushes, rows loaded, failures, reports.', ['event']],
   events: ['discv5_events_total', 'Other internal events, by internal name.', ['event']],
 } as const satisfies Record<string, readonly [string, string, readonly string[]]>;
 
@@ -128,6 +129,7 @@ const PREFIXES: readonly (readonly [string, (rest: string, name: string) => read
     },
   ],
   ['table.', (event) => [['tableEvents', { event: safe(event) }]]],
+  ['store.', (event) => [['store', { event: safe(event) }]]],
   ['callback.error.', (event) => [['callbackErrors', { event: safe(event) }]]],
   ['detached.', (_, name) => [['internalErrors', { what: safe(name) }]]],
   ['maintenance.', (rest, name) => (rest.endsWith('-error') ? [['internalErrors', { what: safe(name) }]] : undefined)],

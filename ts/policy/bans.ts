@@ -57,6 +57,17 @@ export class BanList {
     return false;
   }
 
+  /** Bans in force (IPs and /64s, manual and automatic; node ids), for metrics: expired ones are counted out. */
+  activeCounts(): { ips: number; nodeIds: number } {
+    const now = this.#now();
+    const live = (list: LruMap<string, number>) => {
+      let n = 0;
+      for (const until of list.values()) if (until > now) n++;
+      return n;
+    };
+    return { ips: live(this.#bannedIps) + live(this.#autoBannedIps), nodeIds: live(this.#bannedIds) };
+  }
+
   /** Bans an IP, or with IPv6 its /64 (`durationMs` Infinity: until lifted). */
   banIp(ip: string, durationMs = Number.POSITIVE_INFINITY): void {
     this.#bannedIps.set(limitKey(ip), this.#now() + durationMs);

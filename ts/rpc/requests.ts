@@ -222,7 +222,10 @@ export class RequestManager {
     if (a.timer !== undefined) clearTimeout(a.timer);
     if (a.onAbort !== undefined) a.signal?.removeEventListener('abort', a.onAbort);
     if (outcome instanceof Error) a.reject(outcome);
-    else a.resolve(outcome);
+    else {
+      this.#d.counters.inc('request.answered');
+      a.resolve(outcome);
+    }
   }
 
   /** Takes a response off the session layer; false if it answers nothing we asked. */

@@ -10,13 +10,13 @@ import type { Crypto } from '../crypto/crypto.js';
 import type { BackendChoice } from '../crypto/types.js';
 import { EnrDecoder } from '../enr/batch.js';
 import type { EnrEntries } from '../enr/create.js';
-import { Enr } from '../enr/enr.js';
+import type { Enr } from '../enr/enr.js';
 import type { LookupResult } from '../query/lookup.js';
 import type { RequestOptions } from '../rpc/requests.js';
 import type { NodeAddress, NodeContact } from '../session/types.js';
 import type { IpFamily, SocketAddress, Transport } from '../transport/types.js';
 import { UdpTransport } from '../transport/udp.js';
-import { bytesEqual, bytesKey } from '../util/bytes.js';
+import { bytesKey } from '../util/bytes.js';
 import { TypedEmitter } from '../util/emitter.js';
 import { Discv5Error, ErrorCode } from '../util/errors.js';
 import { Counters } from '../util/metrics.js';
@@ -25,6 +25,8 @@ import { type Discv5Config, resolveConfig } from './config.js';
 import { LocalNode } from './local-node.js';
 import type { LookupCallOptions } from './lookups.js';
 import { Membership } from './membership.js';
+import { observe } from './observed.js';
+import { NodePersistence, type Opened, openNodeStore } from './persistence.js';
 import { talkProtocolBytes } from './serve.js';
 import type { Discv5Events, Discv5Options, PongResult, TableEntryInfo, TalkHandler } from './types.js';
 import { bindOf, nodeIdOf, type Wiring, wire } from './wiring.js';
@@ -41,6 +43,8 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
   readonly #local: LocalNode;
   readonly #w: Wiring;
   readonly #m: Membership;
+  readonly #persistence: NodePersistence | undefined;
+  #lookupFinished: ((seconds: number) => void) | undefined;
   #families: ReadonlySet<IpFamily> | undefined;
   #state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
 
@@ -50,9 +54,15 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
     // biome-ignore lint/complexity/noThisInStatic: polymorphic construction is the point here
     const cls = this as unknown as typeof Discv5;
     const crypto = options.crypto ?? cls.defaultCrypto(options.backend);
+    const opened = openNodeStore(options, crypto);
     // biome-ignore lint/complexity/noThisInStatic: as above
-    const Ctor = this as unknown as new (o: Discv5Options, c: Crypto) => T;
-    return new Ctor(options, crypto);
+    const Ctor = this as unknown as new (o: Discv5Options, c: Crypto, s?: Opened) => T;
+    try {
+      return new Ctor(options, crypto, opened);
+    } catch (err) {
+      opened?.store.close();
+      throw err;
+    }
   }
 
   /** The crypto of an entry point: `discv5-native` may load the addon, `discv5-native/js` never does. */
@@ -63,28 +73,23 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
     );
   }
 
-  protected constructor(options: Discv5Options, crypto: Crypto) {
+  protected constructor(options: Discv5Options, crypto: Crypto, opened?: Opened) {
     super();
     this.countListenerFailuresIn(this.#counters);
     this.crypto = crypto;
     this.config = Object.freeze(resolveConfig(options.config));
-    const privateKey = Uint8Array.from(options.privateKey);
+    const privateKey = Uint8Array.from((opened?.privateKey ?? options.privateKey) as Uint8Array);
     this.nodeId = crypto.nodeIdFromPublicKey(crypto.publicKeyFromPrivate(privateKey)) as Uint8Array;
     this.#decoder = new EnrDecoder(crypto, { cacheSize: Math.max(1, this.config.verifiedEnrCacheSize) });
-    let enr: Enr | undefined;
-    if (options.enr !== undefined) {
-      enr = typeof options.enr === 'string' ? Enr.decode(options.enr, crypto) : options.enr;
-      if (!bytesEqual(enr.nodeId, this.nodeId)) {
-        throw new Discv5Error(ErrorCode.INVALID_ARGUMENT, 'the record given is not signed by privateKey');
-      }
-    }
     this.#local = new LocalNode({
       privateKey,
       crypto,
       counters: this.#counters,
-      enr,
+      enr: options.enr,
       votes: { windowMs: this.config.voteWindowMs, minVotes: this.config.minVotes },
+      seqFloor: opened?.seqFloor,
       onChanged: (record, address) => {
+        this.#persistence?.saveSeq(record.seq);
         if (address !== undefined) this.emit('socketUpdated', address, record);
         this.emit('localEnrUpdated', record);
       },
@@ -122,10 +127,21 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
       contact: (r) => this.#contact(r),
       ping: (contact) => this.#ping(contact),
       emit: (event, ...args) => this.emit(event, ...args),
+      lookupFinished: (seconds) => this.#lookupFinished?.(seconds),
     });
     for (const b of options.bootnodes ?? []) this.#m.peers.addSeed(typeof b === 'string' ? this.#decoder.decode(b) : b);
     this.#w.session.on('message', (m) => this.#w.dispatch(m));
     this.#w.session.on('expired', (peer) => this.emit('sessionExpired', peer));
+    const { table, peers } = this.#m;
+    const counters = this.#counters;
+    if (options.metrics !== undefined) {
+      const { session, requests, gate } = this.#w;
+      const parts = { counters, session, requests, peers, table, bans: gate.bans, local: this.#local };
+      this.#lookupFinished = observe(options.metrics, parts);
+    }
+    const { config } = this;
+    this.#persistence =
+      opened && new NodePersistence({ opened, table, peers, decoder: this.#decoder, counters, config });
   }
 
   /** The node's own record. */
@@ -166,12 +182,14 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
       this.#local.init(this.#transport.addresses);
     } catch (err) {
       if (this.#state === 'starting') this.#state = 'stopped';
+      this.#persistence?.close();
       await this.#transport.stop().catch(() => {});
       throw err;
     }
     this.#state = 'running';
+    this.#persistence?.begin(this.localEnr.seq, (report) => this.emit('storeReport', report));
     this.#m.maintenance.start();
-    for (const seed of this.#m.peers.seeds) this.#m.peers.learn(seed);
+    for (const seed of this.#m.peers.fallbacks()) this.#m.peers.learn(seed);
     if (this.#m.table.size > 0) this.#m.bootstrap();
   }
 
@@ -181,6 +199,7 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
     this.#state = 'stopped';
     this.#m.maintenance.stop();
     this.#w.requests.stop();
+    this.#persistence?.close();
     await this.#transport.stop();
   }
 
@@ -250,6 +269,7 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
   /** Bans a node id (durationMs: until lifted); it leaves the table. */
   banNode(nodeId: Uint8Array | string, durationMs?: number): void {
     const id = nodeIdOf(nodeId);
+    this.#counters.inc('ban.manual');
     this.#w.gate.bans.banNodeId(bytesKey(id), durationMs);
     this.#m.table.remove(id);
   }
@@ -260,6 +280,7 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
 
   /** Bans an IP address, IPv6 by its /64 (durationMs: until lifted). */
   banIp(ip: string, durationMs?: number): void {
+    this.#counters.inc('ban.manual');
     this.#w.gate.bans.banIp(ip, durationMs);
   }
 

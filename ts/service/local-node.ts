@@ -13,7 +13,7 @@ import { Enr } from '../enr/enr.js';
 import { ipScope, relayable, subnetOf } from '../policy/ip-class.js';
 import { AddressVotes } from '../policy/votes.js';
 import type { IpFamily, SocketAddress } from '../transport/types.js';
-import { toHex } from '../util/bytes.js';
+import { bytesEqual, toHex } from '../util/bytes.js';
 import { Discv5Error, ErrorCode } from '../util/errors.js';
 import type { Counters } from '../util/metrics.js';
 
@@ -21,9 +21,11 @@ export interface LocalNodeOptions {
   privateKey: Uint8Array;
   crypto: Crypto;
   counters: Counters;
-  /** A record to start from (signed by privateKey). */
-  enr?: Enr | undefined;
+  /** A record to start from (text or Enr), signed by privateKey. */
+  enr?: Enr | string | undefined;
   votes: { windowMs: number; minVotes: number };
+  /** The lowest seq the record may have: one above the last a store saw, so that a restart never reuses one. */
+  seqFloor?: bigint | undefined;
   /** The record changed: `address` when the change is our address in one family. */
   onChanged: (enr: Enr, address: { ip: string; port: number; family: IpFamily } | undefined) => void;
   now?: () => number;
@@ -36,7 +38,12 @@ export class LocalNode {
 
   constructor(options: LocalNodeOptions) {
     this.#o = options;
-    this.#enr = options.enr;
+    const { enr, crypto, privateKey } = options;
+    this.#enr = typeof enr === 'string' ? Enr.decode(enr, crypto) : enr;
+    const own = crypto.publicKeyFromPrivate(privateKey);
+    if (this.#enr !== undefined && !bytesEqual(this.#enr.publicKey, own)) {
+      throw new Discv5Error(ErrorCode.INVALID_ARGUMENT, 'the record given is not signed by privateKey');
+    }
     this.#votes = new AddressVotes(
       { windowMs: options.votes.windowMs, minVotes: options.votes.minVotes, maxVoters: 1_000 },
       options.now,
@@ -57,22 +64,30 @@ export class LocalNode {
     return this.#votes.count(family);
   }
 
-  /** Makes the record from the bound addresses, unless one was given. */
+  /**
+   * Makes the record from the bound addresses, unless one was given; its seq is at least the time
+   * in milliseconds and the floor (a given record below the floor is signed again at the floor).
+   */
   init(addresses: readonly SocketAddress[]): void {
-    if (this.#enr !== undefined) return;
+    const floor = this.#o.seqFloor ?? 0n;
+    if (this.#enr !== undefined) {
+      if (this.#enr.seq < floor) this.#enr = this.#enr.update(this.#o.privateKey, {}, floor);
+      return;
+    }
     const entries: EnrEntries = {};
     for (const a of addresses) {
       if (ipScope(a.ip) === 'unspecified') continue; // 0.0.0.0 / ::: the real address is learned later
       if (a.family === 4) Object.assign(entries, { ip: a.ip, udp: a.port });
       else Object.assign(entries, { ip6: a.ip, udp6: a.port });
     }
-    const seq = BigInt((this.#o.now ?? Date.now)());
-    this.#enr = Enr.create(this.#o.privateKey, entries, this.#o.crypto, seq);
+    const now = BigInt((this.#o.now ?? Date.now)());
+    this.#enr = Enr.create(this.#o.privateKey, entries, this.#o.crypto, now > floor ? now : floor);
   }
 
   /** Sets (or with null removes) entries: validated as at creation, signed once with seq + 1. */
   update(changes: EnrEntries): Enr {
     this.#enr = this.record.update(this.#o.privateKey, changes);
+    this.#o.counters.inc('enr.updated');
     this.#o.onChanged(this.#enr, undefined);
     return this.#enr;
   }

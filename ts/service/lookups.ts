@@ -33,6 +33,8 @@ export interface LookupsDeps {
   contact: (enr: Enr) => NodeContact;
   /** A record a lookup learned. */
   learn: (enr: Enr) => void;
+  /** A lookup ended, after this many seconds (metrics). */
+  finished?: (seconds: number) => void;
 }
 
 export class Lookups {
@@ -48,11 +50,16 @@ export class Lookups {
     if (!this.#d.isRunning()) throw new Discv5Error(ErrorCode.NOT_STARTED, 'start the node first');
     this.#d.table.touchBucket(target);
     this.#d.counters.inc('lookup.started');
-    const result = await lookup(
-      this.#options(target, options.timeoutMs ?? this.#d.config.lookupTimeoutMs, options.signal),
-    );
-    this.#d.counters.inc('lookup.queries', result.queries);
-    return result;
+    const started = performance.now();
+    try {
+      const result = await lookup(
+        this.#options(target, options.timeoutMs ?? this.#d.config.lookupTimeoutMs, options.signal),
+      );
+      this.#d.counters.inc('lookup.queries', result.queries);
+      return result;
+    } finally {
+      this.#d.finished?.((performance.now() - started) / 1000);
+    }
   }
 
   /**

@@ -6,7 +6,9 @@
  *   (kademlia/table.ts `failed`), and only the peer's silence counts, never our own local errors;
  * - nodes that reached us through an inbound handshake are pinged shortly after;
  * - a lookup refreshes the stalest bucket on a schedule;
- * - an empty table is re-seeded, so that a node started while the network was down recovers.
+ * - a table with fewer live entries than `reseedBelowLive` is re-seeded from the bootnodes (and the
+ *   peers a store remembered), retried with back-off for as long as that lasts, so that a node
+ *   started before its bootnode, or cut off for hours, rejoins once the network answers again.
  * A PING or PONG announcing a newer record makes us fetch it (FINDNODE [0]), one fetch per node at once.
  * Every timer callback is guarded and every promise started here handles its rejection.
  */
@@ -30,8 +32,15 @@ export interface MaintenanceConfig {
   inboundPingDelayMs: number;
   /** Interval of the refresh lookup of the stalest bucket (default 60 s; 0 disables it). */
   refreshIntervalMs: number;
-  /** How often an empty table is re-seeded from the records the node was started with (default 5 s; 0 disables). */
+  /**
+   * How often the table's live entries are counted, and the first delay of re-seeding when they
+   * are too few (default 1 s; 0 disables re-seeding).
+   */
   reseedIntervalMs: number;
+  /** Re-seeding's longest delay between attempts: the delay doubles from `reseedIntervalMs` up to this (default 10 s). */
+  reseedMaxIntervalMs: number;
+  /** Re-seed while the table holds fewer live entries than this (default 4; go-ethereum waits for an empty table). */
+  reseedBelowLive: number;
 }
 
 /** Where a PING went. */
@@ -53,7 +62,7 @@ export interface MaintenanceDeps {
   requestEnr: (enr: Enr) => Promise<Enr>;
   /** A lookup for a random id at this log-distance from us. */
   refresh: (distance: number) => Promise<void>;
-  /** The table is empty: put the records the node was started with back (and look up). */
+  /** Too few live entries: contact the bootnodes (and remembered peers) again, and look up from those that answer. */
   reseed: () => void;
   /** An entry answered a check at its current endpoint. */
   onLive?: (entry: TableEntry) => void;
@@ -82,6 +91,9 @@ export class TableMaintenance {
   readonly #checking = new Set<string>();
   /** Nodes whose newer record is being fetched, so that none is fetched twice at once. */
   readonly #fetching = new Set<string>();
+  /** Re-seeding attempts in a row without reaching `reseedBelowLive` live entries (the back-off's exponent). */
+  #reseedAttempts = 0;
+  #reseedTimer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
 
   constructor(deps: MaintenanceDeps) {
@@ -108,17 +120,16 @@ export class TableMaintenance {
     this.#every('refresh', c.refreshIntervalMs, () => {
       detach(this.#d.refresh(table.stalestDistance()), this.#d.counters, 'maintenance.refresh');
     });
-    this.#every('reseed', c.reseedIntervalMs, () => {
-      if (table.size > 0) return;
-      this.#d.counters.inc('table.reseed');
-      this.#d.reseed();
-    });
+    this.#reseedAttempts = 0;
+    this.#scheduleReseed(c.reseedIntervalMs);
   }
 
   stop(): void {
     this.#stopped = true;
     for (const t of this.#timers) clearInterval(t);
     this.#timers.length = 0;
+    clearTimeout(this.#reseedTimer);
+    this.#reseedTimer = undefined;
     for (const t of this.#pending) clearTimeout(t);
     this.#pending.clear();
   }
@@ -206,6 +217,36 @@ export class TableMaintenance {
       }
     };
     detach(run(), this.#d.counters, 'maintenance.fetch-record');
+  }
+
+  /**
+   * Counts live entries every `reseedIntervalMs`; while they are too few, re-seeds and waits twice as
+   * long each time (up to `reseedMaxIntervalMs`, with ±20% jitter so that nodes cut off together do
+   * not return in step); a healthy count resets the back-off.
+   */
+  #scheduleReseed(delayMs: number): void {
+    const c = this.#d.config;
+    if (c.reseedIntervalMs <= 0 || this.#stopped) return;
+    this.#reseedTimer = setTimeout(() => {
+      this.#reseedTimer = undefined;
+      if (this.#stopped) return;
+      let next = c.reseedIntervalMs;
+      try {
+        if (this.#d.table.liveSize >= c.reseedBelowLive) this.#reseedAttempts = 0;
+        else {
+          this.#d.counters.inc('table.reseed');
+          this.#reseedAttempts++;
+          const backoff = c.reseedIntervalMs * 2 ** Math.min(this.#reseedAttempts, 20);
+          next =
+            Math.min(backoff, Math.max(c.reseedMaxIntervalMs, c.reseedIntervalMs)) * (0.8 + 0.4 * this.#d.random());
+          this.#d.reseed();
+        }
+      } catch {
+        this.#d.counters.inc('maintenance.reseed-error');
+      }
+      this.#scheduleReseed(next);
+    }, delayMs);
+    this.#reseedTimer.unref?.();
   }
 
   #detachCheck(enr: Enr): void {

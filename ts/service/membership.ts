@@ -42,6 +42,8 @@ export interface MembershipDeps {
   /** A PING that votes on our address and reports the peer's seq; leaves the table alone. */
   ping: (contact: NodeContact) => Promise<{ enrSeq: bigint }>;
   emit: Emit;
+  /** A lookup ended, after this many seconds (metrics). */
+  lookupFinished?: (seconds: number) => void;
 }
 
 export class Membership {
@@ -50,6 +52,7 @@ export class Membership {
   readonly lookups: Lookups;
   readonly maintenance: TableMaintenance;
   readonly #d: MembershipDeps;
+  #bootstrapping = false;
 
   constructor(d: MembershipDeps) {
     this.#d = d;
@@ -81,6 +84,7 @@ export class Membership {
       isRunning: d.isRunning,
       contact: (r) => this.peers.contact(r),
       learn: (r) => this.peers.learn(r),
+      finished: (seconds) => d.lookupFinished?.(seconds),
     });
     this.maintenance = new TableMaintenance({
       table: this.table,
@@ -110,16 +114,49 @@ export class Membership {
     d.session.on('established', (peer, r, inbound) => this.#established(peer, r, inbound));
   }
 
-  /** Looks up our own id: it fills the buckets others will ask us about. */
-  bootstrap(): void {
-    detach(this.lookups.lookup(this.#d.nodeId), this.#d.counters, 'bootstrap');
+  /**
+   * Looks up our own id: it fills the buckets others will ask us about (one bootstrap at a time).
+   * With `explore`, a lookup of a random id follows: a self-lookup asks peers only for nodes near
+   * us, and a node re-seeding from one bootnode in a small network would find nobody else (as
+   * go-ethereum's refresh, which adds random lookups to its self-lookup).
+   */
+  bootstrap(explore = false): void {
+    if (this.#bootstrapping) return;
+    this.#bootstrapping = true;
+    const run = async () => {
+      try {
+        await this.lookups.lookup(this.#d.nodeId);
+        if (explore) await this.lookups.lookup(randomFillSync(new Uint8Array(32)));
+      } finally {
+        this.#bootstrapping = false;
+      }
+    };
+    detach(run(), this.#d.counters, 'bootstrap');
   }
 
-  /** The table emptied (or never filled): the seeds again, and a lookup from them. */
+  /**
+   * Too few live entries (maintenance's back-off decides when): the bootnodes and remembered peers
+   * go back into the table; those not live are pinged now, and a lookup of our own id runs through
+   * them once one is live (at once, if one already is: it may know more nodes than it did).
+   */
   reseed(): void {
     if (!this.#d.isRunning()) return;
-    for (const seed of this.peers.seeds) this.peers.learn(seed);
-    if (this.table.size > 0) this.bootstrap();
+    let reachable = false;
+    for (const seed of this.peers.fallbacks()) {
+      this.peers.learn(seed);
+      const entry = this.table.get(seed.nodeId);
+      if (entry === undefined) continue;
+      if (entry.live) {
+        reachable = true;
+        continue;
+      }
+      const contact = async () => {
+        await this.maintenance.check(entry.enr);
+        if (this.table.get(seed.nodeId)?.live) this.bootstrap(true);
+      };
+      detach(contact(), this.#d.counters, 'reseed');
+    }
+    if (reachable) this.bootstrap(true);
   }
 
   /** A peer's PING or PONG named its record's seq: fetch the record if ours is older (spec §6.2). */

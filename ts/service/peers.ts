@@ -46,12 +46,15 @@ export interface LearnOptions {
   inbound?: boolean;
   /** The IP of the peer that handed us the record (relay rules); none: the app's own word. */
   sender?: string;
+  /** When we last heard from the node (a store's entry; default now). */
+  lastSeen?: number;
 }
 
 export class Peers {
   readonly #d: PeersDeps;
   readonly #known: LruMap<string, Enr>;
   readonly #seeds = new Map<string, Enr>();
+  readonly #remembered = new Map<string, Enr>();
   /** The intake verdict on the app's word (no sender), per record: records are immutable, families fixed once bound. */
   readonly #verdicts = new WeakMap<Enr, { families: ReadonlySet<IpFamily>; result: IntakeResult }>();
 
@@ -62,6 +65,11 @@ export class Peers {
 
   get knownCount(): number {
     return this.#known.size;
+  }
+
+  /** Every record known (in the table or not), least recently used first. */
+  known(): IterableIterator<Enr> {
+    return this.#known.values();
   }
 
   /** The intake check with its refusal counted; the table and the request manager ask it too. */
@@ -95,6 +103,20 @@ export class Peers {
 
   get seeds(): Enr[] {
     return [...this.#seeds.values()];
+  }
+
+  /**
+   * Peers a store remembered from the last run (most recently seen first, at most 64): contacted
+   * at start, and with the seeds whenever the table runs short.
+   */
+  remember(enr: Enr): void {
+    const key = bytesKey(enr.nodeId);
+    if (!this.#seeds.has(key) && this.#remembered.size < MAX_SEEDS) this.#remembered.set(key, enr);
+  }
+
+  /** What re-seeding contacts: the seeds, then the remembered peers. */
+  fallbacks(): Enr[] {
+    return [...this.#seeds.values(), ...this.#remembered.values()];
   }
 
   /** A record arrives: checked, remembered, offered to the table, and announced. */

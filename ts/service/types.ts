@@ -2,7 +2,9 @@
 import type { Crypto } from '../crypto/crypto.js';
 import type { BackendChoice } from '../crypto/types.js';
 import type { Enr } from '../enr/enr.js';
+import type { MetricsRegistry } from '../metrics/types.js';
 import type { NodeAddress } from '../session/types.js';
+import type { StoreReport } from '../store/types.js';
 import type { Transport } from '../transport/types.js';
 import type { Discv5Config } from './config.js';
 
@@ -13,8 +15,22 @@ export interface BindAddress {
 }
 
 export interface Discv5Options {
-  /** The node's secp256k1 private key (32 bytes). */
-  privateKey: Uint8Array;
+  /**
+   * The node's secp256k1 private key (32 bytes). Required unless `dataDir` is given, where a key
+   * is kept (made on the first start); a key given here replaces the stored one.
+   */
+  privateKey?: Uint8Array;
+  /**
+   * A directory where the node keeps, in one SQLite file (mode 0600), its key, its record's last
+   * seq and its routing table, so that a restart comes back with the same identity, a higher seq
+   * and its peers. Needs Node.js >= 22.13 (node:sqlite) or the better-sqlite3 package.
+   */
+  dataDir?: string;
+  /**
+   * A metrics registry to report into (`discv5_*` counters, gauges and a lookup-duration
+   * histogram): the built-in `PrometheusRegistry`, or the app's own through `fromPromClient`.
+   */
+  metrics?: MetricsRegistry;
   /** The node's record (text or Enr), signed by privateKey; made at start from the bound address if absent. */
   enr?: Enr | string;
   /** UDP addresses to bind (IPv4, IPv6, or both); ignored when a transport is given. */
@@ -29,8 +45,9 @@ export interface Discv5Options {
   /** A record enters the routing table only if this returns true (apps' own rules; a throw reads as false). */
   tableFilter?: (enr: Enr) => boolean;
   /**
-   * Records (or `enr:` text) of nodes to join through: contacted at start, and again whenever the
-   * table empties (records given to `addEnr` are kept the same way).
+   * Records (or `enr:` text) of nodes to join through, kept for the node's life: contacted at
+   * start, and again with back-off whenever the table holds fewer live entries than
+   * `config.reseedBelowLive` (records given to `addEnr` are kept the same way).
    */
   bootnodes?: ReadonlyArray<Enr | string>;
 }
@@ -80,4 +97,10 @@ export interface Discv5Events {
   localEnrUpdated: (enr: Enr) => void;
   /** A peer's record names another address than the one its packets come from: answered, not added. */
   addressMismatch: (enr: Enr, source: NodeAddress) => void;
+  /**
+   * At start, with `dataDir`: the store was corrupt or from a newer schema, so it was moved aside
+   * (`movedTo`) and the node started with a fresh one (a new key, unless one was given); or rows
+   * that could not be read were skipped.
+   */
+  storeReport: (report: StoreReport) => void;
 }

@@ -185,6 +185,7 @@ export class SessionLayer extends TypedEmitter<SessionEvents> {
 
   #send(packet: Uint8Array, to: SocketAddress, kind: string): void {
     this.#d.counters.inc(`out.packet.${kind}`);
+    this.#d.counters.inc('out.bytes', packet.length);
     this.#d.transport.send(packet, to);
   }
 
@@ -194,6 +195,7 @@ export class SessionLayer extends TypedEmitter<SessionEvents> {
 
   #onPacket(data: Uint8Array, from: SocketAddress): void {
     this.#d.counters.inc('in.datagrams');
+    this.#d.counters.inc('in.bytes', data.length);
     const gate = this.#d.gate;
     let verdict: string = gate?.admit(from.ip) ?? 'pass';
     const packet = verdict === 'pass' ? decodePacket(this.#d.crypto, this.#maskingKey, data) : verdict;
@@ -292,6 +294,7 @@ export class SessionLayer extends TypedEmitter<SessionEvents> {
     const out = acceptHandshake(d, challenge, known, p, peer, this.#now() + d.config.sessionTtlMs);
     if ('reason' in out) {
       this.#drop(out.reason);
+      d.counters.inc('handshake.inbound-failed');
       // Only a failure that proves its source counts toward an automatic ban (see handshake.ts).
       if (out.proven && d.gate?.invalid(from.ip)) d.counters.inc('ban.auto');
       return;

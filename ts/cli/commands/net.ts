@@ -1,9 +1,9 @@
-/** `discv5 ping`, `findnode`, `talk` (through a short-lived node), `serve` and `testnet` (long-running). */
+/** `discv5 ping`, `findnode`, `talk` (through a short-lived node) and `testnet` (long-running). */
 
 import { enrJson } from '../../enr/json.js';
 import { createCrypto, Discv5, type Discv5Config, Enr, MemoryNetwork } from '../../index.js';
 import { toHex } from '../../util/bytes.js';
-import { parseDistances, parseHex, parseHostPort, readKey, required, UsageError } from '../args.js';
+import { parseDistances, parseHex, parseHostPort, required, UsageError } from '../args.js';
 import { crawlAndReport, crawlerNode } from './crawl.js';
 
 export interface Out {
@@ -79,40 +79,6 @@ function untilSignal(): Promise<string> {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
-}
-
-function bootnodes(text: string | undefined): string[] {
-  return text === undefined || text === ''
-    ? []
-    : text
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
-}
-
-export async function serve(v: Record<string, unknown>, out: Out): Promise<void> {
-  const listen = parseHostPort(required(v.listen as string | undefined, '--listen IP:PORT'), '--listen');
-  const crypto = createCrypto();
-  const privateKey = v.key ? readKey(v.key as string) : crypto.generatePrivateKey();
-  const node = await Discv5.create({
-    privateKey,
-    crypto,
-    bind: listen.ip.includes(':') ? { ip6: listen } : { ip4: listen },
-  });
-  node.on('sessionEstablished', (peer, _enr, inbound) =>
-    out.log(
-      `session ${inbound ? 'from' : 'to'} ${toHex(peer.nodeId).slice(0, 16)} at ${peer.socket.ip}:${peer.socket.port}`,
-    ),
-  );
-  node.on('nodeInserted', (entry) => out.log(`table + ${entry.nodeId.slice(0, 16)} (distance ${entry.distance})`));
-  node.on('socketUpdated', (a) => out.log(`our address is now ${a.ip}:${a.port}`));
-  node.on('talkRequest', (protocol) => out.log(`talk request for "${new TextDecoder().decode(protocol)}"`));
-  await node.start();
-  out.line(node.localEnr.text);
-  for (const b of bootnodes(v.bootnodes as string | undefined)) node.addEnr(b);
-  const signal = await untilSignal();
-  out.log(`${signal}: stopping`);
-  await node.stop();
 }
 
 /**

@@ -1,0 +1,141 @@
+/**
+ * `discv5 serve`: a long-running node (a bootnode, or a node an operator watches). It prints its
+ * record first, then logs what happens: plain lines on stderr, or with --json one JSON object per
+ * line on stdout (`{"t": ISO time, "event": name, ...}`). Every 30 s (--status-every) a status line:
+ * live peers, sessions, packets per second, seq. With --data-dir it keeps its key, seq and table
+ * across restarts; with --metrics IP:PORT it serves Prometheus text at /metrics.
+ */
+import { createCrypto, Discv5, PrometheusRegistry, serveMetrics } from '../../index.js';
+import { DEFAULT_METRICS_IP, type MetricsServer } from '../../metrics/http.js';
+import { toHex } from '../../util/bytes.js';
+import { parseHostPort, parsePort, readKey, required, UsageError } from '../args.js';
+import type { Out } from './net.js';
+
+/** One log event: a plain line, or (with --json) a JSON object on a line of its own. */
+type Emit = (event: string, text: string, fields?: Record<string, unknown>) => void;
+
+function logger(json: boolean, out: Out): Emit {
+  if (!json) return (_event, text) => out.log(text);
+  return (event, _text, fields = {}) => out.line(JSON.stringify({ t: new Date().toISOString(), event, ...fields }));
+}
+
+function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+}
+
+export function splitList(text: string | undefined): string[] {
+  return text === undefined || text === ''
+    ? []
+    : text
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+}
+
+/** `--metrics` alone (or `--metrics PORT`) listens on loopback; `IP:PORT` where the operator says. */
+function metricsAt(text: string): { ip: string; port: number } {
+  if (/^\d+$/.test(text)) return { ip: DEFAULT_METRICS_IP, port: parsePort(text, '--metrics') };
+  return parseHostPort(text, '--metrics');
+}
+
+function statusEvery(text: string | undefined): number {
+  if (text === undefined) return 30_000;
+  const s = Number(text);
+  if (!Number.isFinite(s) || s <= 0 || s > 86_400)
+    throw new UsageError('--status-every must be seconds, 0 < S <= 86400');
+  return Math.round(s * 1000);
+}
+
+export async function serve(v: Record<string, unknown>, out: Out): Promise<void> {
+  const listen = parseHostPort(required(v.listen as string | undefined, '--listen IP:PORT'), '--listen');
+  const emit = logger(v.json === true, out);
+  const everyMs = statusEvery(v['status-every'] as string | undefined);
+  const crypto = createCrypto();
+  const dataDir = v['data-dir'] as string | undefined;
+  const key = v.key ? readKey(v.key as string) : undefined;
+  const registry = v.metrics === undefined ? undefined : new PrometheusRegistry();
+  const node = await Discv5.create({
+    ...(key !== undefined
+      ? { privateKey: key }
+      : dataDir === undefined
+        ? { privateKey: crypto.generatePrivateKey() }
+        : {}),
+    ...(dataDir !== undefined ? { dataDir } : {}),
+    ...(registry !== undefined ? { metrics: registry } : {}),
+    bootnodes: splitList(v.bootnodes as string | undefined),
+    crypto,
+    bind: listen.ip.includes(':') ? { ip6: listen } : { ip4: listen },
+  });
+  node.on('sessionEstablished', (peer, _enr, inbound) => {
+    const id = toHex(peer.nodeId);
+    const at = `${peer.socket.ip}:${peer.socket.port}`;
+    emit('session', `session ${inbound ? 'from' : 'to'} ${id.slice(0, 16)} at ${at}`, { nodeId: id, at, inbound });
+  });
+  node.on('nodeInserted', (entry) =>
+    emit('table-insert', `table + ${entry.nodeId.slice(0, 16)} (distance ${entry.distance})`, {
+      nodeId: entry.nodeId,
+      distance: entry.distance,
+    }),
+  );
+  node.on('socketUpdated', (a) => emit('address', `our address is now ${a.ip}:${a.port}`, { ip: a.ip, port: a.port }));
+  node.on('talkRequest', (protocol) => {
+    const name = new TextDecoder().decode(protocol);
+    emit('talk', `talk request for "${name}"`, { protocol: name });
+  });
+  node.on('storeReport', (r) => {
+    const what = 'movedTo' in r ? `moved aside to ${r.movedTo}` : `${r.count} rows skipped`;
+    emit('store', `store ${r.kind}: ${what} (${r.detail})`, { ...r });
+  });
+  let metrics: MetricsServer | undefined;
+  await node.start();
+  try {
+    if (registry !== undefined) metrics = await serveMetrics(registry, metricsAt(String(v.metrics)));
+  } catch (err) {
+    await node.stop();
+    throw err;
+  }
+  out.line(node.localEnr.text);
+  if (metrics !== undefined) emit('metrics', `metrics at ${metrics.url}`, { url: metrics.url });
+  const status = startStatus(node, everyMs, emit);
+  const signal = await untilSignal();
+  clearInterval(status);
+  emit('stop', `${signal}: stopping`, { signal });
+  await metrics?.close();
+  await node.stop();
+}
+
+/** Every `everyMs`: live peers, sessions, packets per second (in and out) since the last line, seq. */
+function startStatus(node: Discv5, everyMs: number, emit: Emit): ReturnType<typeof setInterval> {
+  const packets = () => {
+    const m = node.metrics();
+    let sent = 0;
+    for (const [k, n] of Object.entries(m)) if (k.startsWith('out.packet.')) sent += n;
+    return { in: m['in.datagrams'] ?? 0, out: sent };
+  };
+  let last = { at: performance.now(), ...packets() };
+  return setInterval(() => {
+    const now = { at: performance.now(), ...packets() };
+    const seconds = Math.max((now.at - last.at) / 1000, 1e-3);
+    const pps = { in: (now.in - last.in) / seconds, out: (now.out - last.out) / seconds };
+    last = now;
+    const table = node.table();
+    const live = table.filter((e) => e.live).length;
+    const sessions = node.metrics()['state.sessions'] ?? 0;
+    const seq = node.localEnr.seq.toString();
+    emit(
+      'status',
+      `status: ${live} live peers (${table.length} in table), ${sessions} sessions, ${pps.in.toFixed(1)} packets/s in, ${pps.out.toFixed(1)} out, seq ${seq}`,
+      {
+        livePeers: live,
+        tableEntries: table.length,
+        sessions,
+        packetsPerSecondIn: Number(pps.in.toFixed(2)),
+        packetsPerSecondOut: Number(pps.out.toFixed(2)),
+        seq,
+      },
+    );
+  }, everyMs);
+}
