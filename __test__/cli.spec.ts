@@ -6,8 +6,10 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
+import { parsePrometheus } from './helpers/prometheus.js';
 import { corpus, type Json, vectors } from './helpers/vectors.js';
 
 const cli = resolve(dirname(fileURLToPath(import.meta.url)), '../dist/cli.js');
@@ -160,6 +162,58 @@ test('serve, then ping, findnode and talk against it; SIGTERM stops it cleanly',
   const dead = run('ping', enr);
   t.is(dead.code, 1);
   t.regex(dead.err, /ERR_REQUEST_TIMEOUT/);
+});
+
+/** `serve --json`: its record, then one JSON object per line, each handed to `onEvent` until it returns true. */
+async function serveJson(
+  t: ExecutionContext,
+  args: string[],
+  onEvent: (e: Record<string, unknown>) => boolean,
+): Promise<{ child: ChildProcess; record: string }> {
+  const child = spawn(process.execPath, [cli, 'serve', ...args, '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => {
+    child.kill('SIGKILL');
+  });
+  const deadline = setTimeout(() => child.kill('SIGKILL'), 60_000); // ends the lines, failing the test
+  t.teardown(() => clearTimeout(deadline));
+  let record = '';
+  for await (const line of createInterface({ input: child.stdout as NodeJS.ReadableStream })) {
+    if (record === '') record = line;
+    else if (onEvent(JSON.parse(line) as Record<string, unknown>)) break;
+  }
+  return { child, record };
+}
+
+test('serve --data-dir keeps its key and raises its seq across restarts; --json lines, the status line and --metrics', async (t) => {
+  const dir = join(work, 'serve-data');
+  const events: Record<string, unknown>[] = [];
+  const first = await serveJson(
+    t,
+    ['--listen', '127.0.0.1:0', '--data-dir', dir, '--metrics', '127.0.0.1:0', '--status-every', '0.1'],
+    (e) => events.push(e) > 0 && events.some((x) => x.event === 'status') && events.some((x) => x.event === 'metrics'),
+  );
+  t.regex(first.record, /^enr:/);
+  const status = events.find((e) => e.event === 'status') as Record<string, unknown>;
+  t.like(status, { livePeers: 0, sessions: 0 });
+  t.is(typeof status.t, 'string');
+  t.is(status.seq, JSON.parse(run('enr', 'decode', first.record, '--json').out).seq);
+  const url = (events.find((e) => e.event === 'metrics') as { url: string }).url;
+  t.regex(url, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+  const pong = run('ping', first.record);
+  t.is(pong.code, 0, pong.err);
+  const metrics = parsePrometheus(await (await fetch(url)).text());
+  const pings = metrics.samples.find(
+    (s) => s.name === 'discv5_messages_total' && s.labels.direction === 'in' && s.labels.type === 'ping',
+  );
+  t.is(pings?.value, 1, 'the PING shows in /metrics');
+  t.is(await stop(first.child, 'SIGTERM'), 0);
+  t.is(statSync(join(dir, 'node.db')).mode & 0o777, 0o600, 'the store is readable by its owner only');
+
+  const second = await serveJson(t, ['--listen', '127.0.0.1:0', '--data-dir', dir], () => true);
+  const [a, b] = [first.record, second.record].map((r) => JSON.parse(run('enr', 'decode', r, '--json').out));
+  t.is(b.nodeId, a.nodeId, 'the same key');
+  t.true(BigInt(b.seq) > BigInt(a.seq), 'a higher seq');
+  t.is(await stop(second.child, 'SIGTERM'), 0);
 });
 
 test('testnet: N nodes bootstrapped; the bootnode answers FINDNODE with its neighbours; Ctrl-C stops it', async (t) => {

@@ -245,6 +245,15 @@ function sample(samples: Sample[], name: string, labels: Record<string, string> 
   return hit?.value ?? 0;
 }
 
+/** No timers of their own: the only traffic is the test's, so counts are exact. */
+const QUIET: Partial<Discv5Config> = {
+  revalidateNewIntervalMs: 0,
+  revalidateLiveIntervalMs: 0,
+  inboundPingDelayMs: 600_000,
+  refreshIntervalMs: 0,
+  reseedIntervalMs: 0,
+};
+
 test('/metrics parses as Prometheus text and its counters move when traffic flows', async (t) => {
   const network = new MemoryNetwork();
   t.teardown(() => network.close());
@@ -254,10 +263,11 @@ test('/metrics parses as Prometheus text and its counters move when traffic flow
     crypto: envCrypto,
     transport: network.transport(),
     metrics: registry,
+    config: QUIET,
   });
   await a.start();
   t.teardown(() => a.stop());
-  const b = await startNode(t, { network });
+  const b = await startNode(t, { network }, { config: QUIET });
   const server = await serveMetrics(registry, { ip: '127.0.0.1', port: 0 });
   t.teardown(() => server.close());
   const scrape = async () => {
@@ -297,10 +307,11 @@ test("an app's prom-client registry takes the node's metrics; a second node on i
     crypto: envCrypto,
     transport: network.transport(),
     metrics,
+    config: QUIET,
   });
   await a.start();
   t.teardown(() => a.stop());
-  const b = await startNode(t, { network });
+  const b = await startNode(t, { network }, { config: QUIET });
   await b.ping(a.localEnr);
   await a.lookup(a.nodeId);
   const samples = parsePrometheus(await reg.metrics()).samples;

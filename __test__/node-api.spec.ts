@@ -75,6 +75,14 @@ test('findNodesMatching collects records that pass a test; lookups stop on abort
     found.every((e) => odd.has(e.nodeIdHex)),
     'only records that pass the test',
   );
+  // More than the network holds: lookups run until the time is up, and peers hand back our own
+  // record along the way; it is never a match.
+  const everyone = await asker.findNodesMatching(() => true, { count: 20, timeoutMs: 1_000 });
+  t.false(
+    everyone.some((e) => e.nodeIdHex === asker.localEnr.nodeIdHex),
+    'never our own record',
+  );
+  t.true(everyone.length >= 1);
   const controller = new AbortController();
   controller.abort();
   const aborted = await asker.lookup(asker.nodeId, { signal: controller.signal });

@@ -10,7 +10,7 @@ import type { RoutingTable } from '../kademlia/table.js';
 import { type LookupOptions, type LookupResult, lookup } from '../query/lookup.js';
 import type { RequestManager } from '../rpc/requests.js';
 import type { NodeContact } from '../session/types.js';
-import { bytesKey } from '../util/bytes.js';
+import { bytesEqual, bytesKey } from '../util/bytes.js';
 import { Discv5Error, ErrorCode } from '../util/errors.js';
 import type { Counters } from '../util/metrics.js';
 import { safePredicate } from '../util/safe.js';
@@ -86,7 +86,8 @@ export class Lookups {
         ...this.#options(target, Math.max(1, deadline - Date.now()), options.signal),
         onRecord: (enr) => {
           this.#d.learn(enr);
-          consider(enr);
+          // Peers hand us our own record too (we are near the targets they are asked about).
+          if (!bytesEqual(enr.nodeId, this.#d.nodeId)) consider(enr);
         },
         done: () => found.size >= options.count,
       });
