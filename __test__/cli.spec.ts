@@ -47,7 +47,8 @@ async function start(
 }
 
 async function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<number | null> {
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  // 'close', not 'exit': only then has everything the process wrote to its pipes been read.
+  const exited = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
   child.kill(signal);
   return exited;
 }
@@ -181,6 +182,7 @@ async function serveJson(
     if (record === '') record = line;
     else if (onEvent(JSON.parse(line) as Record<string, unknown>)) break;
   }
+  child.stdout?.resume(); // keep draining: a full pipe would block the child, and 'close' needs the end
   return { child, record };
 }
 
