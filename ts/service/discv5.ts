@@ -171,7 +171,10 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
     };
   }
 
-  /** Binds, makes the local record (seq: the time in ms, unless one was given) and contacts the seeds. */
+  /**
+   * Binds, makes the local record (seq: the time in ms, or one above the stored seq, unless a record
+   * was given), brings a data dir's table back, and contacts the bootnodes and remembered peers.
+   */
   async start(): Promise<void> {
     if (this.#state === 'stopped') throw new Discv5Error(ErrorCode.STOPPED, 'a stopped node cannot start again');
     if (this.#state !== 'new') throw new Discv5Error(ErrorCode.INVALID_ARGUMENT, `the node is already ${this.#state}`);

@@ -51,7 +51,11 @@ function statusEvery(text: string | undefined): number {
 
 export async function serve(v: Record<string, unknown>, out: Out): Promise<void> {
   const listen = parseHostPort(required(v.listen as string | undefined, '--listen IP:PORT'), '--listen');
-  const emit = logger(v.json === true, out);
+  const log = logger(v.json === true, out);
+  // The record is the first line, yet start() already reports (a store moved aside, the table it
+  // brought back): those wait until the record is out.
+  let held: Parameters<Emit>[] | undefined = [];
+  const emit: Emit = (...args) => (held === undefined ? log(...args) : held.push(args));
   const everyMs = statusEvery(v['status-every'] as string | undefined);
   const crypto = createCrypto();
   const dataDir = v['data-dir'] as string | undefined;
@@ -98,6 +102,8 @@ export async function serve(v: Record<string, unknown>, out: Out): Promise<void>
     throw err;
   }
   out.line(node.localEnr.text);
+  for (const args of held) log(...args);
+  held = undefined;
   if (metrics !== undefined) emit('metrics', `metrics at ${metrics.url}`, { url: metrics.url });
   const status = startStatus(node, everyMs, emit);
   const signal = await untilSignal();
