@@ -245,8 +245,9 @@ function sample(samples: Sample[], name: string, labels: Record<string, string> 
   return hit?.value ?? 0;
 }
 
-/** No timers of their own: the only traffic is the test's, so counts are exact. */
+/** No timers of their own and no request sent twice: the only traffic is the test's, so counts are exact. */
 const QUIET: Partial<Discv5Config> = {
+  requestTimeoutMs: 10_000,
   revalidateNewIntervalMs: 0,
   revalidateLiveIntervalMs: 0,
   inboundPingDelayMs: 600_000,

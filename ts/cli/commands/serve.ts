@@ -56,6 +56,9 @@ export async function serve(v: Record<string, unknown>, out: Out): Promise<void>
   // brought back): those wait until the record is out.
   let held: Parameters<Emit>[] | undefined = [];
   const emit: Emit = (...args) => (held === undefined ? log(...args) : held.push(args));
+  // Listened for from the start: a signal that comes while starting, or just as the record is out,
+  // still stops the node cleanly (exit 0) rather than killing the process.
+  const signalled = untilSignal();
   const everyMs = statusEvery(v['status-every'] as string | undefined);
   const crypto = createCrypto();
   const dataDir = v['data-dir'] as string | undefined;
@@ -106,7 +109,7 @@ export async function serve(v: Record<string, unknown>, out: Out): Promise<void>
   held = undefined;
   if (metrics !== undefined) emit('metrics', `metrics at ${metrics.url}`, { url: metrics.url });
   const status = startStatus(node, everyMs, emit);
-  const signal = await untilSignal();
+  const signal = await signalled;
   clearInterval(status);
   emit('stop', `${signal}: stopping`, { signal });
   await metrics?.close();
