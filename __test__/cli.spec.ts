@@ -192,54 +192,60 @@ async function serveJson(
   return { child, record, matched };
 }
 
-test('serve --data-dir keeps its key and raises its seq across restarts; --json lines, the status line and --metrics', async (t) => {
-  const dir = join(work, 'serve-data');
-  const events: Record<string, unknown>[] = [];
-  const first = await serveJson(
-    t,
-    ['--listen', '127.0.0.1:0', '--data-dir', dir, '--metrics', '127.0.0.1:0', '--status-every', '0.1'],
-    (e) => events.push(e) > 0 && events.some((x) => x.event === 'status') && events.some((x) => x.event === 'metrics'),
-  );
-  t.true(first.matched);
-  t.regex(first.record, /^enr:/);
-  const status = events.find((e) => e.event === 'status') as Record<string, unknown>;
-  t.like(status, { livePeers: 0, sessions: 0, seq: Enr.decode(first.record, envCrypto).seq.toString() });
-  t.is(typeof status.t, 'string');
-  const url = (events.find((e) => e.event === 'metrics') as { url: string }).url;
-  t.regex(url, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
-  // A peer of its own: another serve, in a process of its own, that answers the first one's checks.
-  const peer = await serveJson(
-    t,
-    ['--listen', '127.0.0.1:0', '--bootnodes', first.record],
-    (e) => e.event === 'session',
-  );
-  t.true(peer.matched, 'the peer reached it');
-  const peerId = Enr.decode(peer.record, envCrypto).nodeIdHex;
-  const sample = (samples: Sample[], name: string, labels: Record<string, string>) =>
-    samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value ?? 0;
-  let samples: Sample[] = [];
-  for (let i = 0; i < 300 && sample(samples, 'discv5_table_entries', { state: 'all' }) < 1; i++) {
-    if (i > 0) await new Promise((r) => setTimeout(r, 100));
-    samples = parsePrometheus(await (await fetch(url)).text()).samples;
-  }
-  t.is(sample(samples, 'discv5_table_entries', { state: 'all' }), 1, 'the peer in its table, seen in /metrics');
-  t.true(sample(samples, 'discv5_messages_total', { direction: 'in', type: 'findnode' }) >= 1, "the peer's lookup");
-  t.is(await stop(first.child, 'SIGTERM'), 0);
-  t.is(statSync(join(dir, 'node.db')).mode & 0o777, 0o600, 'the store is readable by its owner only');
+// Serial: the other tests of this file block this process in spawnSync for seconds at a time, and a
+// child whose stdout nobody reads meanwhile blocks on its full pipe (stdout to a pipe is synchronous).
+test.serial(
+  'serve --data-dir keeps its key and raises its seq across restarts; --json lines, the status line and --metrics',
+  async (t) => {
+    const dir = join(work, 'serve-data');
+    const events: Record<string, unknown>[] = [];
+    const first = await serveJson(
+      t,
+      ['--listen', '127.0.0.1:0', '--data-dir', dir, '--metrics', '127.0.0.1:0', '--status-every', '0.5'],
+      (e) =>
+        events.push(e) > 0 && events.some((x) => x.event === 'status') && events.some((x) => x.event === 'metrics'),
+    );
+    t.true(first.matched);
+    t.regex(first.record, /^enr:/);
+    const status = events.find((e) => e.event === 'status') as Record<string, unknown>;
+    t.like(status, { livePeers: 0, sessions: 0, seq: Enr.decode(first.record, envCrypto).seq.toString() });
+    t.is(typeof status.t, 'string');
+    const url = (events.find((e) => e.event === 'metrics') as { url: string }).url;
+    t.regex(url, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    // A peer of its own: another serve, in a process of its own, that answers the first one's checks.
+    const peer = await serveJson(
+      t,
+      ['--listen', '127.0.0.1:0', '--bootnodes', first.record],
+      (e) => e.event === 'session',
+    );
+    t.true(peer.matched, 'the peer reached it');
+    const peerId = Enr.decode(peer.record, envCrypto).nodeIdHex;
+    const sample = (samples: Sample[], name: string, labels: Record<string, string>) =>
+      samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value ?? 0;
+    let samples: Sample[] = [];
+    for (let i = 0; i < 300 && sample(samples, 'discv5_table_entries', { state: 'all' }) < 1; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 100));
+      samples = parsePrometheus(await (await fetch(url)).text()).samples;
+    }
+    t.is(sample(samples, 'discv5_table_entries', { state: 'all' }), 1, 'the peer in its table, seen in /metrics');
+    t.true(sample(samples, 'discv5_messages_total', { direction: 'in', type: 'findnode' }) >= 1, "the peer's lookup");
+    t.is(await stop(first.child, 'SIGTERM'), 0);
+    t.is(statSync(join(dir, 'node.db')).mode & 0o777, 0o600, 'the store is readable by its owner only');
 
-  // The restart brings its table back: the peer is there again, logged after the record.
-  const second = await serveJson(
-    t,
-    ['--listen', '127.0.0.1:0', '--data-dir', dir],
-    (e) => e.event === 'table-insert' && e.nodeId === peerId,
-  );
-  t.true(second.matched, 'the stored table is back');
-  const [a, b] = [first.record, second.record].map((r) => Enr.decode(r, envCrypto));
-  t.is(b?.nodeIdHex, a?.nodeIdHex, 'the same key');
-  t.true((b?.seq as bigint) > (a?.seq as bigint), 'a higher seq');
-  t.is(await stop(second.child, 'SIGTERM'), 0);
-  t.is(await stop(peer.child, 'SIGTERM'), 0);
-});
+    // The restart brings its table back: the peer is there again, logged after the record.
+    const second = await serveJson(
+      t,
+      ['--listen', '127.0.0.1:0', '--data-dir', dir],
+      (e) => e.event === 'table-insert' && e.nodeId === peerId,
+    );
+    t.true(second.matched, 'the stored table is back');
+    const [a, b] = [first.record, second.record].map((r) => Enr.decode(r, envCrypto));
+    t.is(b?.nodeIdHex, a?.nodeIdHex, 'the same key');
+    t.true((b?.seq as bigint) > (a?.seq as bigint), 'a higher seq');
+    t.is(await stop(second.child, 'SIGTERM'), 0);
+    t.is(await stop(peer.child, 'SIGTERM'), 0);
+  },
+);
 
 test('testnet: N nodes bootstrapped; the bootnode answers FINDNODE with its neighbours; Ctrl-C stops it', async (t) => {
   const net = await start(t, 'testnet', '--nodes', '20', '--transport', 'udp');
