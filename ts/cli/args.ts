@@ -36,6 +36,14 @@ export function readKey(file: string): Uint8Array {
   return fromHex(text);
 }
 
+/** A comma-separated list (for example of records), blanks dropped. */
+export function splitList(text: string | undefined): string[] {
+  return (text ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
 export function parseDistances(text: string): number[] {
   const out = text.split(',').map((d) => d.trim());
   if (out.some((d) => !/^\d+$/.test(d) || Number(d) > 256))

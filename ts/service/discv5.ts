@@ -192,11 +192,10 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
     this.#state = 'running';
     this.#persistence?.begin(this.localEnr.seq, (report) => this.emit('storeReport', report));
     this.#m.maintenance.start();
-    for (const seed of this.#m.peers.fallbacks()) this.#m.peers.learn(seed);
-    if (this.#m.table.size > 0) this.#m.bootstrap();
-    // Bootnodes and remembered peers are pinged now rather than at the first check, so that a
-    // restarted node serves (and counts as live) the peers it had within a round trip.
+    // Bootnodes and remembered peers enter the table and are pinged now rather than at the first
+    // check, so that a restarted node serves (and counts as live) the peers it had within a round trip.
     this.#m.reseed();
+    if (this.#m.table.size > 0) this.#m.bootstrap();
   }
 
   /** Stops: every request under way rejects with ERR_STOPPED; every socket and timer is released. */

@@ -170,8 +170,9 @@ export class NodePersistence {
           [],
         );
         for (const [key, w] of changes) this.#written.set(key, w);
+        // Only a write can push the known rows past their bound.
+        this.#store.prune(this.#d.config.enrCacheSize);
       }
-      this.#store.prune(this.#d.config.enrCacheSize);
       this.#d.counters.inc('store.flushed');
     } catch {
       this.#d.counters.inc('store.write-failed');

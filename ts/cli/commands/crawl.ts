@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { type CrawledNode, crawl } from '../../crawl/crawler.js';
 import { forkDigestOf, gethNodesJson, nodeJson, summaryText } from '../../crawl/output.js';
 import { createCrypto, Discv5, type Discv5Options, type Enr, EnrDecoder } from '../../index.js';
-import { parseHostPort, UsageError } from '../args.js';
+import { parseHostPort, splitList, UsageError } from '../args.js';
 import type { Out } from './net.js';
 
 const NETWORKS = ['mainnet', 'sepolia', 'holesky', 'hoodi'];
@@ -23,13 +23,7 @@ function bundledBootnodes(network: string): string[] {
 
 function seedTexts(v: Record<string, unknown>): string[] {
   const seeds: string[] = [];
-  if (v.bootnodes)
-    seeds.push(
-      ...(v.bootnodes as string)
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-    );
+  seeds.push(...splitList(v.bootnodes as string | undefined));
   if (v['bootnodes-file']) {
     const text = readFileSync(v['bootnodes-file'] as string, 'utf8');
     seeds.push(...text.split(/\s+/).filter((s) => s.startsWith('enr:')));

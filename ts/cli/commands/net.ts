@@ -4,6 +4,7 @@ import { enrJson } from '../../enr/json.js';
 import { createCrypto, Discv5, type Discv5Config, Enr, MemoryNetwork } from '../../index.js';
 import { toHex } from '../../util/bytes.js';
 import { parseDistances, parseHex, parseHostPort, required, UsageError } from '../args.js';
+import { untilSignal } from '../signal.js';
 import { crawlAndReport, crawlerNode } from './crawl.js';
 
 export interface Out {
@@ -71,13 +72,6 @@ export async function talk(positionals: string[], v: Record<string, unknown>, ou
   const payload = parseHex(positionals[2] ?? '', 'the request');
   await withClient(v.bind as string | undefined, async (node) => {
     out.line(toHex(await node.talkReq(target, protocol, payload)));
-  });
-}
-
-function untilSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
   });
 }
 

@@ -8,7 +8,8 @@
 import { createCrypto, Discv5, PrometheusRegistry, serveMetrics } from '../../index.js';
 import { DEFAULT_METRICS_IP, type MetricsServer } from '../../metrics/http.js';
 import { toHex } from '../../util/bytes.js';
-import { parseHostPort, parsePort, readKey, required, UsageError } from '../args.js';
+import { parseHostPort, parsePort, readKey, required, splitList, UsageError } from '../args.js';
+import { untilSignal } from '../signal.js';
 import type { Out } from './net.js';
 
 /** One log event: a plain line, or (with --json) a JSON object on a line of its own. */
@@ -17,22 +18,6 @@ type Emit = (event: string, text: string, fields?: Record<string, unknown>) => v
 function logger(json: boolean, out: Out): Emit {
   if (!json) return (_event, text) => out.log(text);
   return (event, _text, fields = {}) => out.line(JSON.stringify({ t: new Date().toISOString(), event, ...fields }));
-}
-
-function untilSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-  });
-}
-
-export function splitList(text: string | undefined): string[] {
-  return text === undefined || text === ''
-    ? []
-    : text
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
 }
 
 /** `--metrics` alone (or `--metrics PORT`) listens on loopback; `IP:PORT` where the operator says. */
@@ -118,21 +103,22 @@ export async function serve(v: Record<string, unknown>, out: Out): Promise<void>
 
 /** Every `everyMs`: live peers, sessions, packets per second (in and out) since the last line, seq. */
 function startStatus(node: Discv5, everyMs: number, emit: Emit): ReturnType<typeof setInterval> {
-  const packets = () => {
+  // One snapshot per line: packets in and out, and the sessions.
+  const read = () => {
     const m = node.metrics();
     let sent = 0;
     for (const [k, n] of Object.entries(m)) if (k.startsWith('out.packet.')) sent += n;
-    return { in: m['in.datagrams'] ?? 0, out: sent };
+    return { at: performance.now(), in: m['in.datagrams'] ?? 0, out: sent, sessions: m['state.sessions'] ?? 0 };
   };
-  let last = { at: performance.now(), ...packets() };
+  let last = read();
   return setInterval(() => {
-    const now = { at: performance.now(), ...packets() };
+    const now = read();
     const seconds = Math.max((now.at - last.at) / 1000, 1e-3);
     const pps = { in: (now.in - last.in) / seconds, out: (now.out - last.out) / seconds };
     last = now;
     const table = node.table();
     const live = table.filter((e) => e.live).length;
-    const sessions = node.metrics()['state.sessions'] ?? 0;
+    const { sessions } = now;
     const seq = node.localEnr.seq.toString();
     emit(
       'status',
