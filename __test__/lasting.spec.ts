@@ -240,6 +240,31 @@ test('a corrupt store and a store from a newer schema are moved aside and report
   }
 });
 
+test('stored rows that do not verify, or name another node, are skipped and counted; the node starts', async (t) => {
+  const dir = dataDir(t);
+  const store = NodeStore.open(dir);
+  const good = Enr.create(envCrypto.generatePrivateKey(), { ip: '127.0.0.1', udp: 30303 }, envCrypto);
+  const other = Enr.create(envCrypto.generatePrivateKey(), { ip: '127.0.0.1', udp: 30304 }, envCrypto);
+  const tampered = Uint8Array.from(good.encoded);
+  tampered[10] = (tampered[10] as number) ^ 0xff; // inside the signature
+  const row = { live: true, lastSeen: 1, inTable: true };
+  store.writeNodes([
+    { ...row, nodeId: good.nodeId, enr: tampered },
+    { ...row, nodeId: good.nodeId.map((b) => b ^ 1), enr: other.encoded },
+    { ...row, nodeId: other.nodeId, enr: other.encoded },
+  ]);
+  store.close();
+  const node = await Discv5.create({ dataDir: dir, crypto: envCrypto, transport: new MemoryNetwork().transport() });
+  await node.start();
+  t.teardown(() => node.stop());
+  t.is(node.metrics()['store.bad-row'], 2);
+  t.deepEqual(
+    node.table().map((e) => e.nodeId),
+    [other.nodeIdHex],
+    'only the sound row came back',
+  );
+});
+
 function sample(samples: Sample[], name: string, labels: Record<string, string> = {}): number {
   const hit = samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
   return hit?.value ?? 0;
