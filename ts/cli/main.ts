@@ -86,13 +86,22 @@ const COMMANDS: Record<string, Command> = {
   },
   testnet: {
     usage:
-      'discv5 testnet --nodes N [--transport udp|memory] [--base-port P] [--crawl [--out F.ndjson] [--nodes-json F]]',
+      'discv5 testnet --nodes N [--transport udp|memory] [--base-port P] [--prefill [--dead F] [--latency MIN-MAX] [--loss F] [--nat F] [--rate-limit N] [--foreign F]] [--seed N] [--truth F.json] [--crawl [--out F.ndjson] [--nodes-json F]]',
     summary:
-      'N nodes on loopback in one process, bootstrapped into one network; prints the bootnode record first; --crawl crawls it and stops',
+      'N nodes on loopback in one process, prefilled as a converged network (--prefill, ready in seconds, with faults of the internet) or bootstrapped; prints the bootnode record first; --truth writes the ground truth; --crawl crawls it, scores the crawl and stops',
     options: {
       nodes: { type: 'string' },
       transport: { type: 'string' },
       'base-port': { type: 'string' },
+      prefill: { type: 'boolean' },
+      dead: { type: 'string' },
+      latency: { type: 'string' },
+      loss: { type: 'string' },
+      nat: { type: 'string' },
+      'rate-limit': { type: 'string' },
+      foreign: { type: 'string' },
+      seed: { type: 'string' },
+      truth: { type: 'string' },
       crawl: { type: 'boolean' },
       out: { type: 'string' },
       'nodes-json': { type: 'string' },

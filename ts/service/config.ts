@@ -21,6 +21,13 @@ export interface ServiceConfig {
   lookupTimeoutMs: number;
   /** With `dataDir`: how often the table's changes are written (default 2 s: a kill -9 loses at most this much). */
   storeFlushIntervalMs: number;
+  /**
+   * Requests answered per second for one requester node id, as sigp/discv5's request limiter does
+   * (default 0: no limit). Requests over it are ignored (`drop.request-rate`); loopback is not exempt.
+   */
+  requestsPerNodePerSecond: number;
+  /** Burst of `requestsPerNodePerSecond` (default 0: the same as the rate). */
+  requestsPerNodeBurst: number;
 }
 
 export interface PolicyConfig {
@@ -53,6 +60,8 @@ export const DEFAULT_SERVICE_CONFIG: ServiceConfig = {
   lookupParallelism: 3,
   lookupTimeoutMs: 30_000,
   storeFlushIntervalMs: 2_000,
+  requestsPerNodePerSecond: 0,
+  requestsPerNodeBurst: 0,
 };
 
 export const DEFAULT_MAINTENANCE_CONFIG: MaintenanceConfig = {

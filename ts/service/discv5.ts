@@ -222,6 +222,18 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
   }
 
   /**
+   * Puts records straight into the routing table as live, without pinging them: for testnets and
+   * simulations built from a known global view (`discv5 testnet --prefill`). Each still passes the
+   * reachability check and the table's limits, and is checked later like any entry. Returns how
+   * many took a bucket place.
+   */
+  prefillTable(records: Iterable<Enr>): number {
+    const before = this.#m.table.size;
+    for (const r of records) this.#m.peers.learn(r, { live: true });
+    return this.#m.table.size - before;
+  }
+
+  /**
    * Sets (or with `null` removes) entries of the local record while running: validated as at
    * creation, signed once with seq + 1; peers learn of it through the enr-seq of our next PING/PONG.
    */

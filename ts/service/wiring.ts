@@ -8,11 +8,12 @@ import type { EnrDecoder } from '../enr/batch.js';
 import type { Enr } from '../enr/enr.js';
 import { isRequest, MessageType } from '../message/types.js';
 import { PacketGate } from '../policy/gate.js';
+import { RateLimiter } from '../policy/rate-limit.js';
 import { RequestManager } from '../rpc/requests.js';
 import { SessionLayer } from '../session/layer.js';
 import type { InboundMessage, NodeAddress } from '../session/types.js';
 import type { Transport } from '../transport/types.js';
-import { fromHex } from '../util/bytes.js';
+import { fromHex, idKey } from '../util/bytes.js';
 import { Discv5Error, ErrorCode } from '../util/errors.js';
 import type { Counters } from '../util/metrics.js';
 import { detach } from '../util/safe.js';
@@ -77,9 +78,20 @@ export function wire(d: WiringDeps): Wiring {
     onTalkRequest: d.onTalkRequest,
     onPing: d.onPing,
   });
+  const perRequester = new RateLimiter(
+    {
+      rate: config.requestsPerNodePerSecond,
+      burst: config.requestsPerNodeBurst || config.requestsPerNodePerSecond,
+    },
+    config.rateLimitMaxKeys,
+  );
   const dispatch = (m: InboundMessage): void => {
     if (!isRequest(m.message)) {
       requests.handleResponse(m);
+      return;
+    }
+    if (config.requestsPerNodePerSecond > 0 && !perRequester.take(idKey(m.from.nodeId))) {
+      counters.inc('drop.request-rate');
       return;
     }
     switch (m.message.type) {

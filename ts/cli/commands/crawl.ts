@@ -2,7 +2,7 @@
 import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type CrawledNode, crawl } from '../../crawl/crawler.js';
+import { type CrawledNode, type CrawlSummary, crawl } from '../../crawl/crawler.js';
 import { forkDigestOf, gethNodesJson, nodeJson, summaryText } from '../../crawl/output.js';
 import { createCrypto, Discv5, type Discv5Options, type Enr, EnrDecoder } from '../../index.js';
 import { parseHostPort, splitList, UsageError } from '../args.js';
@@ -65,13 +65,13 @@ export async function crawlerNode(place: Pick<Discv5Options, 'bind' | 'transport
   return node;
 }
 
-/** Crawls from `seeds` with `asker`, writing the outputs `v` names; returns the summary text. */
+/** Crawls from `seeds` with `asker`, writing the outputs `v` names; returns the summary and its text. */
 export async function crawlAndReport(
   asker: Discv5,
   seeds: Enr[],
   v: Record<string, unknown>,
   out: Out,
-): Promise<string> {
+): Promise<{ text: string; summary: CrawlSummary }> {
   const forkFilter = (v['fork-digest'] as string | undefined)?.replace(/^0x/, '').toLowerCase();
   const concurrency = v.concurrency === undefined ? 256 : Number(v.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1)
@@ -127,7 +127,7 @@ export async function crawlAndReport(
   if (ndjson) await new Promise<void>((r) => ndjson.end(() => r()));
   if (v['nodes-json'])
     writeFileSync(v['nodes-json'] as string, `${JSON.stringify(gethNodesJson(reported), null, 2)}\n`);
-  return summaryText(summary, reported);
+  return { text: summaryText(summary, reported), summary };
 }
 
 export async function crawlCommand(v: Record<string, unknown>, out: Out): Promise<void> {
@@ -142,7 +142,7 @@ export async function crawlCommand(v: Record<string, unknown>, out: Out): Promis
   const stopOnSignal = () => void node.stop();
   process.once('SIGINT', stopOnSignal);
   try {
-    out.line(await crawlAndReport(node, seeds, v, out));
+    out.line((await crawlAndReport(node, seeds, v, out)).text);
   } finally {
     process.off('SIGINT', stopOnSignal);
     await node.stop();

@@ -1,7 +1,11 @@
 /** `discv5 ping`, `findnode`, `talk` (through a short-lived node) and `testnet` (long-running). */
 
+import { writeFileSync } from 'node:fs';
 import { enrJson } from '../../enr/json.js';
-import { createCrypto, Discv5, type Discv5Config, Enr, MemoryNetwork } from '../../index.js';
+import { createCrypto, Discv5, type Discv5Config, Enr } from '../../index.js';
+import type { FaultProfile } from '../../testnet/plan.js';
+import { startTestnet, type Testnet } from '../../testnet/testnet.js';
+import { scoreCrawl, scoreText, truthOf } from '../../testnet/truth.js';
 import { toHex } from '../../util/bytes.js';
 import { parseDistances, parseHex, parseHostPort, required, UsageError } from '../args.js';
 import { untilSignal } from '../signal.js';
@@ -75,47 +79,45 @@ export async function talk(positionals: string[], v: Record<string, unknown>, ou
   });
 }
 
-/**
- * Testnet nodes check newcomers quickly, so the network settles in seconds. And thousands of them
- * share one event loop: when it falls behind (bootstrapping 5,000 nodes saturates a core for
- * minutes), the protocol's 1-2 s limits fire on answers already waiting in the socket (the first
- * 5,000-node attempt, with those limits and every node seeded at once, saw 11,720 request timeouts
- * and 2,574 of 5,000 nodes findable). Their time limits are therefore 10 s; the protocol is
- * unchanged, and in a real network each node has its own loop.
- */
-const TESTNET_CONFIG: Partial<Discv5Config> = {
-  inboundPingDelayMs: 100,
-  revalidateNewIntervalMs: 250,
-  revalidateNewBatch: 8,
-  requestTimeoutMs: 10_000,
-  handshakeTimeoutMs: 10_000,
-  challengeTtlMs: 10_000,
-  nonceTtlMs: 10_000,
-  // Every node of a local testnet is ours and they all join at once, so nearly every first contact
-  // is inbound: the internet's cap on such entries (8 of 16 per bucket) only slows the join (500
-  // nodes: 20% more handshakes, 25-45 s instead of 23-28 s to bootstrap, measured here).
-  incomingPerBucket: 16,
-};
-
-/**
- * Resolves once the event loop keeps up again: a 10 ms timer fires less than 20 ms late twice in a
- * row (or after 30 s, whatever happens).
- */
-async function loopKeepsUp(): Promise<void> {
-  const deadline = performance.now() + 30_000;
-  for (let calm = 0; calm < 2 && performance.now() < deadline; ) {
-    const t = performance.now();
-    await new Promise((r) => setTimeout(r, 10));
-    calm = performance.now() - t < 30 ? calm + 1 : 0;
-  }
+/** A fraction 0..1 from a flag. */
+function fraction(v: Record<string, unknown>, flag: string): number {
+  if (v[flag] === undefined) return 0;
+  const f = Number(v[flag]);
+  if (!(f >= 0 && f <= 1)) throw new UsageError(`--${flag} must be a fraction 0..1`);
+  return f;
 }
 
-/** Starts and bootstraps a testnet; `config` adds to (or overrides) the nodes' settings. */
+/** The fault profile the flags name; any fault needs --prefill (dead records exist only in prefilled tables). */
+export function profileOf(v: Record<string, unknown>): FaultProfile {
+  let latency: [number, number] | undefined;
+  if (v.latency !== undefined) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(v.latency as string);
+    const [min, max] = m ? [Number(m[1]), Number(m[2] ?? m[1])] : [Number.NaN, Number.NaN];
+    if (!(min <= max && max <= 10_000)) throw new UsageError('--latency must be MIN-MAX in ms (e.g. 20-300)');
+    latency = [min, max];
+  }
+  const rateLimit = v['rate-limit'] === undefined ? 0 : Number(v['rate-limit']);
+  if (!Number.isInteger(rateLimit) || rateLimit < 0) throw new UsageError('--rate-limit must be a whole number');
+  const profile: FaultProfile = {
+    dead: fraction(v, 'dead'),
+    latency,
+    loss: fraction(v, 'loss'),
+    nat: fraction(v, 'nat'),
+    rateLimit,
+    foreign: fraction(v, 'foreign'),
+  };
+  if (profile.dead + profile.nat > 1) throw new UsageError('--dead and --nat together must be at most 1');
+  const faulty = Object.entries(profile).some(([, x]) => x !== 0 && x !== undefined);
+  if (faulty && !v.prefill) throw new UsageError('fault profiles need --prefill');
+  return profile;
+}
+
+/** Starts a testnet as the flags say. */
 export async function testnet(
   v: Record<string, unknown>,
   out: Out,
   config: Partial<Discv5Config> = {},
-): Promise<{ nodes: Discv5[]; network: MemoryNetwork | undefined }> {
+): Promise<Testnet> {
   const count = Number(v.nodes ?? 10);
   if (!Number.isInteger(count) || count < 2 || count > 20_000)
     throw new UsageError('--nodes must be an integer 2..20000');
@@ -124,81 +126,41 @@ export async function testnet(
   const basePort = v['base-port'] === undefined ? 0 : Number(v['base-port']);
   if (!Number.isInteger(basePort) || basePort < 0 || basePort + count > 65535)
     throw new UsageError('--base-port out of range');
-  const crypto = createCrypto();
-  const network = transport === 'memory' ? new MemoryNetwork() : undefined;
-  const nodes: Discv5[] = [];
-  for (let i = 0; i < count; i++) {
-    const node = await Discv5.create({
-      privateKey: crypto.generatePrivateKey(),
-      crypto,
-      ...(network
-        ? { transport: network.transport('127.0.0.1') }
-        : { bind: { ip4: { ip: '127.0.0.1', port: basePort === 0 ? 0 : basePort + i } } }),
-      config: { ...TESTNET_CONFIG, ...config },
-    });
-    await node.start();
-    nodes.push(node);
-  }
-  const boot = nodes[0] as Discv5;
-  out.line(boot.localEnr.text);
-  const started = performance.now();
-  // Self-lookups 50 at a time; after each wave the checks of the newcomers it announced are let
-  // through before the next wave adds more, so that the shared loop never falls far behind. Each
-  // node learns the bootnode with its wave: all at once, 5,000 first PINGs overflowed the
-  // bootnode's 4 MiB socket buffer, and the 2,015 nodes whose packets were lost stayed alone.
-  const join = async (from: number, first: boolean) => {
-    for (let i = from; i < nodes.length; i += 50) {
-      const wave = nodes.slice(i, i + 50);
-      if (first) for (const n of wave) n.addEnr(boot.localEnr);
-      await Promise.all(wave.map((n) => n.findNode(n.nodeId)));
-      await loopKeepsUp();
-    }
-  };
-  await join(1, true);
-  // Once more now that everyone is in, so that early joiners meet their late neighbours.
-  await join(0, false);
-  // Nodes serve only entries that have answered a PING, so a node is findable once it is live in
-  // some other node's table: wait until every node is (at most 30 s). A node that joined while its
-  // neighbours had nothing live to serve, and that they did not keep (nodes that reach a node first
-  // take at most 8 places of a bucket), knows too few others to be found: it looks again, as its
-  // refresh would, every second while it is not found.
-  const unfindable = () => {
-    const live = new Set<string>();
-    for (const n of nodes) for (const e of n.table()) if (e.live) live.add(e.nodeId);
-    return nodes.filter((n) => !live.has(n.localEnr.nodeIdHex));
-  };
-  const liveCount = () => nodes.reduce((s, n) => s + n.table().filter((e) => e.live).length, 0);
-  let lookedAgain = performance.now();
-  for (const deadline = performance.now() + 30_000; performance.now() < deadline; ) {
-    const alone = unfindable();
-    if (alone.length === 0) break;
-    if (performance.now() - lookedAgain >= 1_000) {
-      for (let i = 0; i < alone.length; i += 50)
-        await Promise.all(alone.slice(i, i + 50).map((n) => n.findNode(n.nodeId)));
-      lookedAgain = performance.now();
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  const live = liveCount();
-  out.log(
-    `${count} nodes on ${transport}, bootstrapped in ${((performance.now() - started) / 1000).toFixed(1)} s (${live} live table entries)`,
-  );
-  return { nodes, network };
+  const seed = v.seed === undefined ? 1 : Number(v.seed);
+  if (!Number.isInteger(seed) || seed < 0) throw new UsageError('--seed must be a whole number');
+  const net = await startTestnet({
+    nodes: count,
+    transport,
+    basePort,
+    prefill: v.prefill === true,
+    profile: profileOf(v),
+    seed,
+    config,
+    log: (text) => out.log(text),
+  });
+  out.line(net.boot.localEnr.text);
+  if (v.truth) writeFileSync(v.truth as string, `${JSON.stringify(truthOf(net))}\n`);
+  const live = net.nodes.reduce((s, n) => s + n.table().filter((e) => e.live).length, 0);
+  out.log(`${count} nodes on ${transport}, ready in ${(net.readyMs / 1000).toFixed(1)} s (${live} live table entries)`);
+  return net;
 }
 
 export async function runTestnet(v: Record<string, unknown>, out: Out): Promise<void> {
-  const { nodes, network } = await testnet(v, out);
+  const net = await testnet(v, out);
   if (v.crawl) {
-    // Crawl the network just made, from a fresh node, and stop.
+    // Crawl the network just made, from a fresh node, score it against the truth, and stop.
     const crawler = await crawlerNode(
-      network ? { transport: network.transport('127.0.0.1') } : { bind: { ip4: { ip: '127.0.0.1', port: 0 } } },
+      net.network ? { transport: net.network.transport('127.0.0.1') } : { bind: { ip4: { ip: '127.0.0.1', port: 0 } } },
     );
-    out.line(await crawlAndReport(crawler, [(nodes[0] as Discv5).localEnr], v, out));
+    const result = await crawlAndReport(crawler, [net.boot.localEnr], v, out);
+    out.line(result.text);
+    const answered = result.summary.nodes.filter((n) => n.answered).map((n) => n.enr.nodeIdHex);
+    const found = result.summary.nodes.map((n) => n.enr.nodeIdHex);
+    out.line(scoreText(scoreCrawl(truthOf(net), found, answered, net.served([crawler.localEnr.nodeIdHex]))));
     await crawler.stop();
   } else {
     const signal = await untilSignal();
-    out.log(`${signal}: stopping ${nodes.length} nodes`);
+    out.log(`${signal}: stopping ${net.nodes.length} nodes`);
   }
-  await Promise.all(nodes.map((n) => n.stop()));
-  network?.close();
+  await net.stop();
 }

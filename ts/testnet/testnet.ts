@@ -1,0 +1,192 @@
+/**
+ * A local network of real nodes (handshakes, sessions, serving, maintenance) in one process, on UDP
+ * loopback or an in-memory network. Prefilled, every node's table starts as a converged network's
+ * would (prefill.ts), so the network is ready at once; otherwise the nodes join through the
+ * bootnode as real nodes do (bootstrap.ts). A fault profile (plan.ts, faults.ts) makes it look
+ * like the internet: dead records, round trips, loss, NAT, per-requester rate limits and records of
+ * other networks. The ground truth (truth.ts) says what a crawl should find.
+ */
+import type { Crypto } from '../crypto/crypto.js';
+import { Enr } from '../enr/enr.js';
+import { createCrypto, Discv5, type Discv5Config } from '../index.js';
+import { MemoryNetwork } from '../transport/memory.js';
+import type { Transport } from '../transport/types.js';
+import { UdpTransport } from '../transport/udp.js';
+import { bootstrapMembers } from './bootstrap.js';
+import { FaultyTransport } from './faults.js';
+import {
+  CLEAN_PROFILE,
+  type FaultProfile,
+  type MemberPlan,
+  networkEntries,
+  planMembers,
+  seededRandom,
+} from './plan.js';
+import { prefillBuckets } from './prefill.js';
+
+export interface TestnetOptions {
+  /** Members, the bootnode included (dead ones too). */
+  nodes: number;
+  transport?: 'udp' | 'memory';
+  /** UDP: member i binds 127.0.0.1:basePort+i (default: ephemeral ports). */
+  basePort?: number;
+  /** Fill every table from the global view instead of bootstrapping. */
+  prefill?: boolean;
+  profile?: FaultProfile;
+  /** Keys, fault assignment, loss and jitter draws all follow from it (default 1). */
+  seed?: number;
+  /** Adds to (or overrides) the nodes' settings. */
+  config?: Partial<Discv5Config>;
+  crypto?: Crypto;
+  /** Progress lines. */
+  log?: (text: string) => void;
+}
+
+export interface TestnetMember {
+  plan: MemberPlan;
+  /** Its record (a dead member's names an address where nothing listens). */
+  enr: Enr;
+  /** The running node; undefined for a dead member. */
+  node: Discv5 | undefined;
+  link: FaultyTransport | undefined;
+}
+
+/** Where dead members' records point: a loopback address no testnet node binds. */
+export const DEAD_IP = '127.0.0.2';
+
+/**
+ * Testnet nodes share one event loop, which falls behind when thousands of them work at once, so
+ * their time limits are 10 s (the protocol is unchanged: on the internet each node has its own
+ * loop). Nearly every first contact in a fresh testnet is inbound, so the internet's cap on such
+ * entries (8 of 16 per bucket) is lifted: it only slowed the join (500 nodes bootstrapping took
+ * 25-45 s with it, 23-28 s without, measured here).
+ */
+export const TESTNET_CONFIG: Partial<Discv5Config> = {
+  inboundPingDelayMs: 100,
+  revalidateNewIntervalMs: 250,
+  revalidateNewBatch: 8,
+  requestTimeoutMs: 10_000,
+  handshakeTimeoutMs: 10_000,
+  challengeTtlMs: 10_000,
+  nonceTtlMs: 10_000,
+  incomingPerBucket: 16,
+};
+
+/**
+ * A prefilled network is converged from the start: its nodes refresh buckets and re-check live
+ * entries at a calm pace, so that the network idles cheaply (a node still re-checks one entry
+ * every 30 s and refreshes a bucket every 10 minutes, and everything new is checked at once).
+ */
+export const PREFILLED_CONFIG: Partial<Discv5Config> = {
+  ...TESTNET_CONFIG,
+  revalidateLiveIntervalMs: 30_000,
+  refreshIntervalMs: 600_000,
+};
+
+export class Testnet {
+  readonly members: TestnetMember[];
+  readonly network: MemoryNetwork | undefined;
+  readonly profile: FaultProfile;
+  readonly seed: number;
+  /** How long it took from the first node made to ready, in ms. */
+  readyMs = 0;
+
+  constructor(members: TestnetMember[], network: MemoryNetwork | undefined, profile: FaultProfile, seed: number) {
+    this.members = members;
+    this.network = network;
+    this.profile = profile;
+    this.seed = seed;
+  }
+
+  /** The running nodes (dead members have none). */
+  get nodes(): Discv5[] {
+    return this.members.flatMap((m) => (m.node === undefined ? [] : [m.node]));
+  }
+
+  get boot(): Discv5 {
+    return this.members[0]?.node as Discv5;
+  }
+
+  /**
+   * Ids (hex) of the records that members answering anyone serve right now (their live entries),
+   * without `exclude` (the crawlers, which enter the tables they visit): what a crawl must find.
+   */
+  served(exclude: Iterable<string> = []): Set<string> {
+    const out = new Set<string>([this.boot.localEnr.nodeIdHex]);
+    for (const m of this.members) {
+      if (m.node === undefined || m.plan.nat) continue;
+      for (const e of m.node.table()) if (e.live) out.add(e.nodeId);
+    }
+    for (const id of exclude) out.delete(id);
+    return out;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.stop()));
+    this.network?.close();
+  }
+}
+
+function checkOptions(o: TestnetOptions): void {
+  if (!Number.isInteger(o.nodes) || o.nodes < 2) throw new RangeError('a testnet has at least 2 nodes');
+  const base = o.basePort ?? 0;
+  if (!Number.isInteger(base) || base < 0 || (base > 0 && base + o.nodes > 65535))
+    throw new RangeError('basePort out of range');
+}
+
+/** Makes, fills (or bootstraps) and starts a testnet. */
+export async function startTestnet(options: TestnetOptions): Promise<Testnet> {
+  checkOptions(options);
+  const started = performance.now();
+  const crypto = options.crypto ?? createCrypto();
+  const profile = options.profile ?? CLEAN_PROFILE;
+  const seed = options.seed ?? 1;
+  const log = options.log ?? (() => {});
+  const prefill = options.prefill ?? false;
+  const network = options.transport === 'memory' ? new MemoryNetwork({ seed }) : undefined;
+  const plans = planMembers(crypto, options.nodes, profile, seed);
+  const random = seededRandom(seed ^ 0x5eed);
+  const config: Partial<Discv5Config> = {
+    ...(prefill ? PREFILLED_CONFIG : TESTNET_CONFIG),
+    ...(profile.rateLimit > 0 ? { requestsPerNodePerSecond: profile.rateLimit } : {}),
+    ...options.config,
+  };
+  const members: TestnetMember[] = [];
+  for (const plan of plans) {
+    const entries = networkEntries(plan.network, plan.index);
+    if (plan.dead) {
+      const port = 1025 + (plan.index % 64_000);
+      const enr = Enr.create(plan.privateKey, { ip: DEAD_IP, udp: port, ...entries }, crypto);
+      members.push({ plan, enr, node: undefined, link: undefined });
+      continue;
+    }
+    const port = options.basePort ? options.basePort + plan.index : 0;
+    let transport: Transport = network
+      ? network.transport('127.0.0.1')
+      : new UdpTransport({ ip4: { ip: '127.0.0.1', port }, receiveBufferSize: 1 << 20, sendBufferSize: 1 << 20 });
+    let link: FaultyTransport | undefined;
+    if (plan.rttMs > 0 || profile.loss > 0 || plan.nat) {
+      link = new FaultyTransport(transport, { rttMs: plan.rttMs, loss: profile.loss, nat: plan.nat }, random);
+      transport = link;
+    }
+    const node = await Discv5.create({ privateKey: plan.privateKey, crypto, transport, config });
+    await node.start();
+    // The record gets its network's entries once the bound port is known: one more signature.
+    const enr = node.updateLocalEnr(entries);
+    members.push({ plan, enr, node, link });
+  }
+  const testnet = new Testnet(members, network, profile, seed);
+  if (prefill) {
+    const buckets = prefillBuckets(members.map((m) => m.enr.nodeId));
+    let entries = 0;
+    members.forEach((m, i) => {
+      if (m.node !== undefined)
+        entries += m.node.prefillTable((buckets[i] as number[]).map((j) => members[j]?.enr as Enr));
+    });
+    log(`${options.nodes} nodes prefilled (${entries} table entries)`);
+  } else {
+    await bootstrapMembers(testnet.nodes, log);
+  }
+  testnet.readyMs = performance.now() - started;
+  return testnet;
+}
