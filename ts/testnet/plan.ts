@@ -102,8 +102,7 @@ export function planMembers(crypto: Crypto, count: number, profile: FaultProfile
     random,
   );
   const foreign = [...pick(all.slice(1), Math.round(profile.foreign * count), random)];
-  const network = new Map<number, MemberNetwork>();
-  foreign.forEach((i, n) => network.set(i, n % 2 === 0 ? 'other-eth2' : 'execution'));
+  const network = new Map<number, MemberNetwork>(foreign.map((i, n) => [i, n % 2 === 0 ? 'other-eth2' : 'execution']));
   const [min, max] = profile.latency ?? [0, 0];
   return all.map((index) => ({
     index,
