@@ -67,6 +67,15 @@ export class Enr {
   #verified: boolean | undefined;
   #nodeId: Uint8Array | undefined;
   #text: string | undefined;
+  /**
+   * Derived values cached on first use: a record is immutable, and a node (or a testnet of
+   * thousands in one process) asks for the same record's id and endpoints many times.
+   */
+  #hex: string | undefined;
+  #ip: string | null | undefined;
+  #ip6: string | null | undefined;
+  #udp4: Endpoint | null | undefined;
+  #udp6: Endpoint | null | undefined;
   /** The typed keys present whose values do not decode, with why; computed once. */
   #invalid: Map<string, Discv5Error> | undefined;
 
@@ -158,7 +167,8 @@ export class Enr {
   }
 
   get nodeIdHex(): string {
-    return toHex(this.nodeId);
+    this.#hex ??= toHex(this.nodeId);
+    return this.#hex;
   }
 
   /** The text form, `enr:` + base64url. */
@@ -197,13 +207,19 @@ export class Enr {
 
   // ip and ip6 are checked at decode (4 and 16 bytes, not lists), so these never throw.
   get ip(): string | undefined {
-    const v = this.get('ip');
-    return v === undefined ? undefined : formatIPv4(v);
+    if (this.#ip === undefined) {
+      const v = this.get('ip');
+      this.#ip = v === undefined ? null : formatIPv4(v);
+    }
+    return this.#ip ?? undefined;
   }
 
   get ip6(): string | undefined {
-    const v = this.get('ip6');
-    return v === undefined ? undefined : formatIPv6(v);
+    if (this.#ip6 === undefined) {
+      const v = this.get('ip6');
+      this.#ip6 = v === undefined ? null : formatIPv6(v);
+    }
+    return this.#ip6 ?? undefined;
   }
 
   #port(key: PortKey): number | undefined {
@@ -233,16 +249,22 @@ export class Enr {
 
   /** IPv4 ip + port, or undefined; `kind` is udp (discv5), tcp or quic (libp2p). */
   endpoint4(kind: 'udp' | 'tcp' | 'quic' = 'udp'): Endpoint | undefined {
+    if (kind === 'udp' && this.#udp4 !== undefined) return this.#udp4 ?? undefined;
     const ip = this.ip;
     const port = this.#port(kind);
-    return ip === undefined || port === undefined ? undefined : { ip, port };
+    const ep = ip === undefined || port === undefined ? undefined : Object.freeze({ ip, port });
+    if (kind === 'udp') this.#udp4 = ep ?? null;
+    return ep;
   }
 
   /** IPv6 ip6 + port; a port without the 6 suffix applies to both families (EIP-778). */
   endpoint6(kind: 'udp' | 'tcp' | 'quic' = 'udp'): Endpoint | undefined {
+    if (kind === 'udp' && this.#udp6 !== undefined) return this.#udp6 ?? undefined;
     const ip = this.ip6;
     const port = this.#port(`${kind}6`) ?? this.#port(kind);
-    return ip === undefined || port === undefined ? undefined : { ip, port };
+    const ep = ip === undefined || port === undefined ? undefined : Object.freeze({ ip, port });
+    if (kind === 'udp') this.#udp6 = ep ?? null;
+    return ep;
   }
 
   /**

@@ -24,8 +24,25 @@ function v4Scope(b: Uint8Array): IpScope {
   return 'public';
 }
 
+/**
+ * Scopes of addresses seen lately: every record that arrives is classified, a crawler meets each
+ * address a dozen times, and a testnet has one address for all. Bounded: cleared when full.
+ */
+const scopes = new Map<string, IpScope>();
+const MAX_SCOPES = 4_096;
+
 /** The scope of a textual IPv4 or IPv6 address (IPv4-mapped IPv6 is read as IPv4). */
 export function ipScope(ip: string): IpScope {
+  let scope = scopes.get(ip);
+  if (scope === undefined) {
+    scope = scopeOf(ip);
+    if (scopes.size >= MAX_SCOPES) scopes.clear();
+    scopes.set(ip, scope);
+  }
+  return scope;
+}
+
+function scopeOf(ip: string): IpScope {
   const v4 = parseIPv4(ip);
   if (v4 !== null) return v4Scope(v4);
   const v6 = parseIPv6(ip);

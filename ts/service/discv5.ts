@@ -228,9 +228,9 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
    * many took a bucket place.
    */
   prefillTable(records: Iterable<Enr>): number {
-    const before = this.#m.table.size;
-    for (const r of records) this.#m.peers.learn(r, { live: true });
-    return this.#m.table.size - before;
+    let placed = 0;
+    for (const r of records) if (this.#m.peers.prefill(r)) placed++;
+    return placed;
   }
 
   /**

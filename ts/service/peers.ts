@@ -39,6 +39,13 @@ export interface PeersDeps {
   endpointChanged: (entry: TableEntry) => void;
 }
 
+/**
+ * The intake verdict on the app's word (no sender) depends only on the record, which is immutable,
+ * and the families bound (index: 1 IPv4, 2 IPv6, 3 both). Shared by every node in the process: a
+ * testnet prefills thousands of tables with the same records.
+ */
+const appVerdicts = new WeakMap<Enr, (IntakeResult | undefined)[]>();
+
 export interface LearnOptions {
   seen?: boolean;
   live?: boolean;
@@ -55,8 +62,6 @@ export class Peers {
   readonly #known: LruMap<string, Enr>;
   readonly #seeds = new Map<string, Enr>();
   readonly #remembered = new Map<string, Enr>();
-  /** The intake verdict on the app's word (no sender), per record: records are immutable, families fixed once bound. */
-  readonly #verdicts = new WeakMap<Enr, { families: ReadonlySet<IpFamily>; result: IntakeResult }>();
 
   constructor(deps: PeersDeps) {
     this.#d = deps;
@@ -88,10 +93,17 @@ export class Peers {
   /** Where we would send to a record, on nobody's word but its own (cached: asked several times per record). */
   #reach(enr: Enr): IntakeResult {
     const families = this.#d.families();
-    const cached = this.#verdicts.get(enr);
-    if (cached !== undefined && cached.families === families) return cached.result;
-    const result = admitRecord(enr, { families });
-    this.#verdicts.set(enr, { families, result });
+    const mask = (families.has(4) ? 1 : 0) | (families.has(6) ? 2 : 0);
+    let cached = appVerdicts.get(enr);
+    if (cached === undefined) {
+      cached = [];
+      appVerdicts.set(enr, cached);
+    }
+    let result = cached[mask];
+    if (result === undefined) {
+      result = admitRecord(enr, { families });
+      cached[mask] = result;
+    }
     return result;
   }
 
@@ -135,6 +147,17 @@ export class Peers {
       this.#d.counters.inc('table.endpoint-changed');
       this.#d.endpointChanged(result.entry);
     }
+  }
+
+  /**
+   * A record from a global view (a prefilled testnet) takes a place as live: checked as the app's
+   * word, not announced as discovered (nobody told us), and with no session to update yet.
+   */
+  prefill(enr: Enr): boolean {
+    if (!this.admit(enr)) return false;
+    const result = this.#d.table.insert(enr, { live: true });
+    if (result.kind === 'added') this.#d.inserted(result.entry, undefined);
+    return result.kind === 'added';
   }
 
   /** A newer record goes with the session at its endpoint, so TALK handlers see it (spec §6.2). */

@@ -63,6 +63,9 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+/** secp256k1's group order: a private key is a scalar in [1, n). */
+const CURVE_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+
 /** Member `index`'s private key: keccak256(seed ‖ index ‖ attempt), the first that is a valid scalar. */
 export function memberKey(crypto: Crypto, seed: number, index: number): Uint8Array {
   const input = new Uint8Array(12);
@@ -72,12 +75,9 @@ export function memberKey(crypto: Crypto, seed: number, index: number): Uint8Arr
   for (let attempt = 0; ; attempt++) {
     view.setUint32(8, attempt);
     const key = crypto.keccak256(input);
-    try {
-      crypto.publicKeyFromPrivate(key);
-      return key;
-    } catch {
-      // Beyond the curve order or zero: about one in 2^128; the next attempt.
-    }
+    const scalar = BigInt(`0x${Buffer.from(key).toString('hex')}`);
+    // Zero or beyond the order: about one in 2^128; the next attempt.
+    if (scalar > 0n && scalar < CURVE_ORDER) return key;
   }
 }
 

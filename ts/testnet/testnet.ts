@@ -74,11 +74,14 @@ export const TESTNET_CONFIG: Partial<Discv5Config> = {
 
 /**
  * A prefilled network is converged from the start: its nodes refresh buckets and re-check live
- * entries at a calm pace, so that the network idles cheaply (a node still re-checks one entry
- * every 30 s and refreshes a bucket every 10 minutes, and everything new is checked at once).
+ * entries at a calm pace, so that the network idles cheaply: a node checks new entries every
+ * second (the protocol's default), re-checks one live entry every 30 s and refreshes a bucket every
+ * 10 minutes.
  */
 export const PREFILLED_CONFIG: Partial<Discv5Config> = {
   ...TESTNET_CONFIG,
+  revalidateNewIntervalMs: 1_000,
+  revalidateNewBatch: 4,
   revalidateLiveIntervalMs: 30_000,
   refreshIntervalMs: 600_000,
 };
