@@ -251,8 +251,8 @@ test('testnet: N nodes bootstrapped; the bootnode answers FINDNODE with its neig
   const net = await start(t, 'testnet', '--nodes', '20', '--transport', 'udp');
   t.regex(net.first, /^enr:/);
   const deadline = Date.now() + 30_000;
-  while (!/bootstrapped/.test(net.stderr()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  t.regex(net.stderr(), /20 nodes on udp, bootstrapped/);
+  while (!/ready in/.test(net.stderr()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  t.regex(net.stderr(), /20 nodes on udp, ready in/);
   // Entries are served once live: ask until the liveness checks have made enough of them so.
   const served = () => {
     const found = run('findnode', net.first, '--distances', '256,255,254');
@@ -310,7 +310,7 @@ test('testnet --crawl finds every node and writes valid NDJSON and nodes.json', 
 test('crawl: seeded from a running testnet, it finds the whole network', async (t) => {
   const net = await start(t, 'testnet', '--nodes', '40', '--transport', 'udp');
   const deadline = Date.now() + 60_000;
-  while (!/bootstrapped/.test(net.stderr()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  while (!/ready in/.test(net.stderr()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   const r = run('crawl', '--bootnodes', net.first, '--timeout', '30');
   t.is(r.code, 0, r.err);
   t.regex(r.out, /crawl done: 40 nodes found, 40 answered/);

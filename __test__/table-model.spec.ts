@@ -302,6 +302,10 @@ function checkInvariants(
   const ids = new Set([...entries, ...replacements].map((e) => e.enr.nodeIdHex));
   assert(ids.size === entries.length + replacements.length, 'no node both entry and replacement');
   assert(table.indexed === ids.size, `index ${table.indexed} vs ${ids.size} listed`);
+  // The counts kept for O(1) reads match the lists.
+  assert(table.size === entries.length, `size ${table.size} vs ${entries.length} listed`);
+  const liveListed = entries.filter((e) => e.live).length;
+  assert(table.liveSize === liveListed, `liveSize ${table.liveSize} vs ${liveListed} live listed`);
   // Liveness and credit as the model says; served only at the endpoint that answered.
   for (const e of entries) {
     const ki = kiOf(e);

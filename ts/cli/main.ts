@@ -86,7 +86,7 @@ const COMMANDS: Record<string, Command> = {
   },
   testnet: {
     usage:
-      'discv5 testnet --nodes N [--transport udp|memory] [--base-port P] [--prefill [--dead F] [--latency MIN-MAX] [--loss F] [--nat F] [--rate-limit N] [--foreign F]] [--seed N] [--truth F.json] [--crawl [--out F.ndjson] [--nodes-json F]]',
+      'discv5 testnet --nodes N [--transport udp|memory] [--base-port P] [--prefill [--dead F] [--latency MIN-MAX] [--loss F] [--nat F] [--rate-limit N] [--foreign F]] [--seed N] [--truth F.json] [--crawl [--mode full|fast] [--identities N] [--out F.ndjson] [--nodes-json F]]',
     summary:
       'N nodes on loopback in one process, prefilled as a converged network (--prefill, ready in seconds, with faults of the internet) or bootstrapped; prints the bootnode record first; --truth writes the ground truth; --crawl crawls it, scores the crawl and stops',
     options: {
@@ -106,12 +106,14 @@ const COMMANDS: Record<string, Command> = {
       out: { type: 'string' },
       'nodes-json': { type: 'string' },
       concurrency: { type: 'string' },
+      mode: { type: 'string' },
+      identities: { type: 'string' },
     },
     run: (_p, v, out) => runTestnet(v, out),
   },
   crawl: {
     usage:
-      'discv5 crawl [--bootnodes ENR,...] [--bootnodes-file F] [--network mainnet|sepolia|holesky|hoodi] [--reseed nodes.json] [--concurrency N] [--timeout S] [--out F.ndjson] [--nodes-json F] [--fork-digest HEX] [--max-nodes N] [--max-nodes-per-ip N] [--bind IP:PORT]',
+      'discv5 crawl [--bootnodes ENR,...] [--bootnodes-file F] [--network mainnet|sepolia|holesky|hoodi] [--reseed nodes.json] [--concurrency N] [--timeout S] [--out F.ndjson] [--nodes-json F] [--fork-digest HEX] [--max-nodes N] [--max-nodes-per-ip N] [--mode full|fast] [--identities N] [--bind IP:PORT]',
     summary:
       'enumerates a whole network: every node, its newest record, whether it answered, its neighbours; then a summary',
     options: {
@@ -126,6 +128,8 @@ const COMMANDS: Record<string, Command> = {
       'fork-digest': { type: 'string' },
       'max-nodes': { type: 'string' },
       'max-nodes-per-ip': { type: 'string' },
+      mode: { type: 'string' },
+      identities: { type: 'string' },
       ...bind,
     },
     run: (_p, v, out) => crawlCommand(v, out),

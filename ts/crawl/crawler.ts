@@ -1,14 +1,11 @@
 /**
  * A crawler that enumerates a whole network (DESIGN.md, "Crawling fast"): for every node found it
- * asks for the node's current record (FINDNODE [0]) and walks its table from distance 256 down.
- * An answer holds at most 16 records, so the walk adapts to what comes back (each record's distance
- * from the peer tells which bucket it came from): a full single bucket is complete, and the next
- * distance is asked alone; an answer under 16 means every bucket asked was complete, and the next
- * three distances go together; a cut-off answer to several distances re-asks the one it was cut in;
- * an empty answer to three distances is followed by one sweep of the next 16 (tables can have
- * gaps), and an empty sweep ends the walk. Many requests are in flight at once (default 256), never
- * more than a few per peer; a node that never answers costs two timeouts and is reported, not
- * waited on. Every record is verified (in batches, with a cache) by the node doing the asking.
+ * asks for the node's current record (FINDNODE [0], full mode) and walks its table from distance
+ * 256 down (walk.ts). Many requests are in flight at once (default 256), never more than a few per
+ * peer and identity; a node that never answers costs two time limits, which follow the round
+ * trips seen (rtt.ts), and is reported, not waited on. Seeds get patience: several rounds with
+ * back-off and longer limits. With several identities (askers), each with its own socket and key,
+ * a peer's requests are spread over them, so per-requester rate limits slow the crawl less.
  *
  * What a crawl keeps is bounded whatever the network answers: at most `maxNodes` nodes, at most
  * `maxNodesPerIp` node ids per IP address (so that a peer answering with thousands of made-up
@@ -17,114 +14,49 @@
  * safe boundary: whatever it throws is counted, and the crawl goes on.
  */
 
-import { setMaxListeners } from 'node:events';
 import type { Enr } from '../enr/enr.js';
 import { logDistance } from '../kademlia/distance.js';
 import { isLoopback } from '../policy/ip-class.js';
-import { idKey } from '../util/bytes.js';
 import { callSafely, detach, type FailureCounter } from '../util/safe.js';
 import { Waker } from '../util/wake.js';
+import { PrefixProbes } from './probes.js';
+import { RttEstimator } from './rtt.js';
+import type { CrawlAsker, CrawledNode, CrawlOptions, CrawlRecord, CrawlSummary } from './types.js';
+import { ANSWER_CAP, completeLevel, MAX_NEIGHBORS, nearDistances, nextDistances } from './walk.js';
 
-/** What the crawl needs of a record: a `Discv5` node crawls with `Enr`s. */
-export interface CrawlRecord {
-  readonly nodeId: Uint8Array;
-  readonly nodeIdHex: string;
-  readonly seq: bigint;
-  /** The addresses the record names, if the record type has them (an `Enr` does): `maxNodesPerIp` counts them. */
-  readonly ip?: string | undefined;
-  readonly ip6?: string | undefined;
-}
+export type { CrawlAsker, CrawledNode, CrawlMode, CrawlOptions, CrawlRecord, CrawlSummary } from './types.js';
+export { MAX_NEIGHBORS, nextDistances } from './walk.js';
 
 /**
- * The node that asks: a `Discv5` is one. The walk and its scheduling depend only on this, so the
- * system benchmark can run the very same crawl on another discv5 implementation.
+ * One request to make: `distances` [0] for the node's own record; otherwise the distances to ask,
+ * highest first (empty for the first request of a near walk: chosen when it is sent). `walk` says
+ * how the walk goes on (see `crawl`'s fast mode).
  */
-export interface CrawlAsker<R extends CrawlRecord = Enr> {
-  readonly nodeId: Uint8Array;
-  findNodes(enr: NoInfer<R>, distances: number[], options: { signal: AbortSignal; retries: number }): Promise<R[]>;
+interface Task {
+  distances: number[];
+  walk: 'record' | 'down' | 'near' | 'probe';
 }
-
-export interface CrawlOptions<R extends CrawlRecord = Enr> {
-  /** Requests in flight at once (default 256). */
-  concurrency?: number;
-  /** Requests in flight to one peer (default 2). */
-  perPeer?: number;
-  /** Stop after this long (default: when nothing is left to ask). */
-  timeoutMs?: number;
-  signal?: AbortSignal;
-  /**
-   * Sees each node once its crawl is done (answered or not). What it throws (or rejects with) is
-   * counted (`callbackErrors`, and `counters` if given) and does not stop the crawl.
-   */
-  onNode?: (node: CrawledNode<R>) => void;
-  /** Nodes to keep at most (default 200,000); ids found beyond it are not asked (`refusedMaxNodes`). */
-  maxNodes?: number;
-  /**
-   * Node ids per IP address at most (default 16); more ids naming an address already at the cap are
-   * not asked (`refusedPerIp`). Loopback addresses are exempt: a local testnet runs many nodes on one.
-   */
-  maxNodesPerIp?: number;
-  /** Where failures of `onNode` are counted (`callback.error.onNode`), e.g. a node's `Counters`. */
-  counters?: FailureCounter;
-}
-
-export interface CrawledNode<R extends CrawlRecord = Enr> {
-  enr: R;
-  answered: boolean;
-  /** Round trip of the first answer. */
-  rttMs: number | undefined;
-  firstSeen: number;
-  lastSeen: number;
-  error: string | undefined;
-  /** Ids (hex) of the nodes its table returned (at most `MAX_NEIGHBORS`, a full table). */
-  neighbors: Set<string>;
-}
-
-export interface CrawlSummary<R extends CrawlRecord = Enr> {
-  nodes: CrawledNode<R>[];
-  found: number;
-  answered: number;
-  requests: number;
-  durationMs: number;
-  stop: 'done' | 'timeout' | 'aborted';
-  /** Records of new nodes not followed because `maxNodes` was reached (each time one arrived). */
-  refusedMaxNodes: number;
-  /** Records of new nodes not followed because their IP address had `maxNodesPerIp` ids already (each time one arrived). */
-  refusedPerIp: number;
-  /** Times `onNode` threw or rejected. */
-  callbackErrors: number;
-}
-
-/** One request to make: [0] for the node's own record; otherwise the distances to ask, highest first. */
-type Task = number[];
 
 /** The crawl's own bookkeeping for one node. */
 interface Peer<R extends CrawlRecord> {
   node: CrawledNode<R>;
   /** Requests in flight to it. */
   inFlight: number;
-  /** Requests made or still to make; at 0 its crawl is done and it is reported. */
+  /** Requests made or still to make (or waiting to be retried); at 0 its crawl is done and it is reported. */
   pending: number;
   /** Requests held back while it is at its per-peer limit. */
   held: Task[];
+  /** Rounds a seed has had (0 for other nodes, which get no extra rounds). */
+  seedRound: number;
+  isSeed: boolean;
+  /** The identity its next request goes from. */
+  turn: number;
+  reported: boolean;
 }
-
-/** An answer's cap: a node sends at most this many records for one FINDNODE. */
-const ANSWER_CAP = 16;
-
-/** A node's table holds at most 256 buckets of 16: more neighbours than that are not kept. */
-export const MAX_NEIGHBORS = 256 * 16;
 
 /** Defaults of `maxNodes` and `maxNodesPerIp`. */
 export const DEFAULT_MAX_NODES = 200_000;
 export const DEFAULT_MAX_NODES_PER_IP = 16;
-
-/** The non-loopback addresses a record names: what `maxNodesPerIp` counts. */
-function cappedAddresses(r: CrawlRecord): string[] {
-  const out: string[] = [];
-  for (const ip of [r.ip, r.ip6]) if (typeof ip === 'string' && !isLoopback(ip)) out.push(ip);
-  return out;
-}
 
 function errorText(err: unknown): string {
   if (typeof err === 'object' && err !== null) {
@@ -135,40 +67,22 @@ function errorText(err: unknown): string {
   return String(err);
 }
 
-/** Distances in the sweep that follows three empty ones (see `nextDistances`). */
-const SWEEP = 16;
-
-const below = (lowest: number, count: number) =>
-  Array.from({ length: count }, (_, i) => lowest - 1 - i).filter((d) => d >= 1);
-
-/** What to ask next after `asked` returned records at the distances `found` (see the file comment). */
-export function nextDistances(asked: number[], found: number[]): number[] | undefined {
-  const lowest = Math.min(...asked);
-  if (found.length >= ANSWER_CAP) {
-    if (asked.length === 1) return lowest > 1 ? [lowest - 1] : undefined;
-    // Cut off: the deepest distance that appears may be partial; ask it alone.
-    return [Math.min(...found)];
-  }
-  let next: number[];
-  if (found.length > 0 || asked.length === 1) next = below(lowest, 3);
-  // Three empty buckets usually mean the table is done, but a table can have a gap (a node that has
-  // not yet filled its far buckets holds one node at 256 and then its own neighbourhood lower
-  // down), and what lies below a gap may be known nowhere else. One request for the next 16
-  // distances settles it; only an empty sweep ends the walk.
-  else if (asked.length <= 3) next = below(lowest, SWEEP);
-  else return undefined;
-  return next.length > 0 ? next : undefined;
-}
-
+/** Crawls from `seeds`, asking through `asker` (or spreading requests over several identities). */
 export async function crawl<R extends CrawlRecord = Enr>(
-  asker: CrawlAsker<R>,
+  asker: CrawlAsker<R> | readonly CrawlAsker<R>[],
   seeds: NoInfer<R>[],
   options: CrawlOptions<R> = {},
 ): Promise<CrawlSummary<R>> {
+  const askers = Array.isArray(asker) ? (asker as readonly CrawlAsker<R>[]) : [asker as CrawlAsker<R>];
+  if (askers.length === 0) throw new RangeError('crawl: at least one asker');
   const concurrency = options.concurrency ?? 256;
-  const perPeer = options.perPeer ?? 2;
+  const perPeer = (options.perPeer ?? 2) * askers.length;
   const maxNodes = options.maxNodes ?? DEFAULT_MAX_NODES;
   const maxPerIp = options.maxNodesPerIp ?? DEFAULT_MAX_NODES_PER_IP;
+  const mode = options.mode ?? 'full';
+  const seedAttempts = Math.max(1, options.seedAttempts ?? 5);
+  const seedTimeoutMs = options.seedTimeoutMs ?? 5_000;
+  const rtt = new RttEstimator(options.rtt);
   const started = performance.now();
   const peers = new Map<string, Peer<R>>();
   // Requests ready to go, first in first out (a head index, not shift(): the queue can be long).
@@ -176,6 +90,8 @@ export async function crawl<R extends CrawlRecord = Enr>(
   let head = 0;
   let inFlight = 0;
   let requests = 0;
+  /** Seed rounds waiting for their back-off to pass. */
+  const waiting = new Set<ReturnType<typeof setTimeout>>();
   let stop: CrawlSummary<R>['stop'] = 'done';
   let refusedMaxNodes = 0;
   let refusedPerIp = 0;
@@ -188,11 +104,15 @@ export async function crawl<R extends CrawlRecord = Enr>(
       options.counters?.inc(name, by);
     },
   };
-  const selfKey = idKey(asker.nodeId);
+  const selves = new Set(askers.map((a) => Buffer.from(a.nodeId).toString('hex')));
   const controller = new AbortController();
   const waker = new Waker(controller.signal);
-  // Every request in flight listens on this one signal (and stops listening when it ends).
-  setMaxListeners(concurrency + 16, controller.signal);
+  /**
+   * Requests are not given the crawl's signal: a listener added and removed per request cost 2% of
+   * the crawl. When the crawl ends early, what is still in flight ends by its own time limit (or
+   * the node's stop), and its outcome is ignored.
+   */
+  let over = false;
   const abort = () => controller.abort();
   if (options.signal?.aborted) controller.abort();
   else options.signal?.addEventListener('abort', abort, { once: true });
@@ -204,13 +124,19 @@ export async function crawl<R extends CrawlRecord = Enr>(
           controller.abort();
         }, options.timeoutMs);
 
+  /** The addresses of `r` that `maxNodesPerIp` counts: not loopback. */
+  const capped = (ip: string | undefined): ip is string => typeof ip === 'string' && !isLoopback(ip);
   /** Whether `enr`'s addresses have room for one more id (`old`, the id's record so far, does not count). */
   const fits = (enr: R, old?: R) => {
-    const mine = old === undefined ? [] : cappedAddresses(old);
-    return cappedAddresses(enr).every((ip) => mine.includes(ip) || (perIp.get(ip) ?? 0) < maxPerIp);
+    for (const ip of [enr.ip, enr.ip6]) {
+      if (!capped(ip) || ip === old?.ip || ip === old?.ip6) continue;
+      if ((perIp.get(ip) ?? 0) >= maxPerIp) return false;
+    }
+    return true;
   };
   const count = (enr: R, by: 1 | -1) => {
-    for (const ip of cappedAddresses(enr)) {
+    for (const ip of [enr.ip, enr.ip6]) {
+      if (!capped(ip)) continue;
       const n = (perIp.get(ip) ?? 0) + by;
       if (n > 0) perIp.set(ip, n);
       else perIp.delete(ip);
@@ -228,25 +154,37 @@ export async function crawl<R extends CrawlRecord = Enr>(
     node.enr = enr;
   };
 
-  const discover = (enr: R) => {
-    const key = idKey(enr.nodeId);
-    const now = Date.now();
+  const probes = new PrefixProbes();
+  const enqueue = (peer: Peer<R>, ...tasks: Task[]) => {
+    peer.pending += tasks.length;
+    for (const t of tasks) ready.push([peer, t]);
+  };
+  /** Fast mode: the far buckets `peer` is the first of its prefixes to be asked for. */
+  const probeFrom = (peer: Peer<R>) => {
+    for (const d of probes.claim(peer.node.enr.nodeId, completeLevel(peers.size)))
+      enqueue(peer, { distances: [d], walk: 'probe' });
+  };
+
+  /** Takes in a record: the node's bookkeeping (made and followed if the node is new), or undefined if refused. */
+  const discover = (enr: R, isSeed = false): Peer<R> | undefined => {
+    const key = enr.nodeIdHex;
     const known = peers.get(key);
     if (known !== undefined) {
       replace(known.node, enr);
-      known.node.lastSeen = now;
-      return;
+      known.node.lastSeen = Date.now();
+      return known;
     }
-    if (key === selfKey) return;
+    if (selves.has(key)) return undefined;
     if (peers.size >= maxNodes) {
       refusedMaxNodes++;
-      return;
+      return undefined;
     }
     if (!fits(enr)) {
       refusedPerIp++;
-      return;
+      return undefined;
     }
     count(enr, 1);
+    const now = Date.now();
     const node: CrawledNode<R> = {
       enr,
       answered: false,
@@ -255,30 +193,81 @@ export async function crawl<R extends CrawlRecord = Enr>(
       lastSeen: now,
       error: undefined,
       neighbors: new Set(),
+      requests: 0,
     };
-    const peer: Peer<R> = { node, inFlight: 0, pending: 2, held: [] };
+    const peer: Peer<R> = { node, inFlight: 0, pending: 0, held: [], seedRound: 0, isSeed, turn: 0, reported: false };
     peers.set(key, peer);
-    ready.push([peer, [0]], [peer, [256]]);
+    // Full: the node's record and its whole table from 256 down. Fast: its near buckets, and the
+    // far ones that no node of its prefixes has been asked for yet (probes.ts).
+    if (mode === 'full') enqueue(peer, { distances: [0], walk: 'record' }, { distances: [256], walk: 'down' });
+    else {
+      enqueue(peer, { distances: [], walk: 'near' });
+      probeFrom(peer);
+    }
+    return peer;
   };
-  for (const s of seeds) discover(s);
+  for (const s of seeds) discover(s, true);
+
+  /** A seed that has not answered gets another round after a back-off (0.5, 1, 2, ... s). */
+  const retrySeed = (peer: Peer<R>, task: Task): boolean => {
+    if (!peer.isSeed || peer.node.answered || peer.seedRound + 1 >= seedAttempts || controller.signal.aborted)
+      return false;
+    peer.seedRound++;
+    const t = setTimeout(
+      () => {
+        waiting.delete(t);
+        ready.push([peer, task]);
+        waker.wake();
+      },
+      500 * 2 ** (peer.seedRound - 1),
+    );
+    waiting.add(t);
+    return true;
+  };
 
   // Total: whatever the asker or the records do, the bookkeeping in `finally` runs and nothing rejects.
-  const run = async (peer: Peer<R>, distances: Task) => {
+  const run = async (peer: Peer<R>, task: Task) => {
     const { node } = peer;
+    const distances = task.distances.length > 0 ? task.distances : nearDistances(peers.size);
     const t0 = performance.now();
+    const from = askers[peer.turn++ % askers.length] as CrawlAsker<R>;
     requests++;
+    node.requests++;
+    let again = false;
     try {
-      // One lost packet must not lose a node's whole table: until it has answered, a request is
-      // sent again once; after that an answer proves it is there, and none is retried.
-      const retries = node.answered ? 0 : 1;
-      const records = await asker.findNodes(node.enr, distances, { signal: controller.signal, retries });
+      // One lost packet must not lose a node's whole table: until it has answered, a request that
+      // goes unanswered is sent again once, with twice the time limit (the limit follows the round
+      // trips seen, and a busy node or a busy crawler can be slower than those); after that an
+      // answer proves it is there, and none is retried.
+      const attempts = node.answered ? 1 : 2;
+      let limit =
+        node.rttMs !== undefined
+          ? rtt.knownMs(node.rttMs)
+          : peer.isSeed
+            ? Math.max(seedTimeoutMs, rtt.firstContactMs())
+            : rtt.firstContactMs();
+      let records: R[];
+      let sent = t0;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          records = await from.findNodes(node.enr, distances, { retries: 0, timeoutMs: limit });
+          break;
+        } catch (err) {
+          if (attempt >= attempts || over) throw err;
+          limit *= 2;
+          sent = performance.now();
+        }
+      }
+      if (over) return;
+      if (node.rttMs === undefined) {
+        node.rttMs = Math.round(performance.now() - sent);
+        rtt.add(node.rttMs);
+      }
       node.answered = true;
-      node.rttMs ??= Math.round(performance.now() - t0);
       node.lastSeen = Date.now();
       node.error = undefined;
-      if (distances[0] === 0) {
-        const self = records.find((r) => r.nodeIdHex === node.enr.nodeIdHex);
-        if (self !== undefined) replace(node, self);
+      if (task.walk === 'record') {
+        for (const r of records) if (r.nodeIdHex === node.enr.nodeIdHex) replace(node, r);
       } else {
         const found: number[] = [];
         for (const r of records) {
@@ -286,21 +275,35 @@ export async function crawl<R extends CrawlRecord = Enr>(
           found.push(logDistance(node.enr.nodeId, r.nodeId));
           discover(r);
         }
-        const next = nextDistances(distances, found);
+        // Fast: a probe is one request; the near walk ends with a complete answer (under 16: its
+        // buckets there are not cut off), as the nodes deeper down are listed by their own near walks.
+        const settled = mode === 'fast' && (task.walk === 'probe' || records.length < ANSWER_CAP);
+        const next = settled ? undefined : nextDistances(distances, found);
         if (next !== undefined) {
           peer.pending++;
-          ready.push([peer, next]);
+          ready.push([peer, { distances: next, walk: task.walk }]);
         }
       }
     } catch (err) {
-      if (!node.answered) node.error = errorText(err);
+      if (task.walk === 'probe') probes.release(node.enr.nodeId, distances[0] as number);
+      if (!node.answered && !over) {
+        node.error = errorText(err);
+        again = retrySeed(peer, task);
+      }
     } finally {
       inFlight--;
       peer.inFlight--;
-      const held = peer.held.shift();
-      if (held !== undefined) ready.push([peer, held]);
-      if (--peer.pending === 0) callSafely(counters, 'onNode', () => options.onNode?.(node), undefined);
-      waker.wake();
+      // Once the crawl has ended nothing more is started or reported.
+      if (!over) {
+        const held = peer.held.shift();
+        if (held !== undefined) ready.push([peer, held]);
+        // Reported once, when its first round of requests is done (fast mode's final pass may ask it again).
+        if (!again && --peer.pending === 0 && !peer.reported) {
+          peer.reported = true;
+          callSafely(counters, 'onNode', () => options.onNode?.(node), undefined);
+        }
+        waker.wake();
+      }
     }
   };
 
@@ -325,11 +328,20 @@ export async function crawl<R extends CrawlRecord = Enr>(
         ready.splice(0, head);
         head = 0;
       }
-      if (inFlight === 0 && head >= ready.length) break;
+      if (inFlight === 0 && head >= ready.length && waiting.size === 0) {
+        // Fast: the count of nodes has grown since the first were probed, and probes of nodes that
+        // did not answer were released: the answered nodes take up what is left, until nothing is.
+        if (mode === 'fast') for (const p of peers.values()) if (p.node.answered) probeFrom(p);
+        if (head >= ready.length) break;
+        continue;
+      }
       await waker.wait();
     }
   } finally {
+    over = true;
     if (timer !== undefined) clearTimeout(timer);
+    for (const t of waiting) clearTimeout(t);
+    waiting.clear();
     options.signal?.removeEventListener('abort', abort);
     controller.abort();
   }
@@ -341,6 +353,7 @@ export async function crawl<R extends CrawlRecord = Enr>(
     requests,
     durationMs: Math.round(performance.now() - started),
     stop,
+    mode,
     refusedMaxNodes,
     refusedPerIp,
     callbackErrors,

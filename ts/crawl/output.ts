@@ -58,7 +58,7 @@ export function summaryText(s: CrawlSummary, reported: CrawledNode[]): string {
     .join(', ');
   const lines = [
     `crawl ${s.stop}: ${s.found} nodes found, ${s.answered} answered, in ${seconds.toFixed(1)} s (${Math.round(s.found / Math.max(seconds, 0.001))} nodes/s)`,
-    `requests sent: ${s.requests}`,
+    `requests sent: ${s.requests} (${(s.requests / Math.max(s.found, 1)).toFixed(1)} per node, ${s.mode} mode)`,
     `reported: ${reported.length} (IPv4 ${v4}, IPv6 ${v6}); per fork digest: ${forks}`,
   ];
   // What the crawl's bounds held back, and what the output code threw: shown only when it happened.

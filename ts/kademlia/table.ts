@@ -62,6 +62,13 @@ export class RoutingTable {
   /** Every bucket entry and every replacement, by node id: kept in step with the lists on every path. */
   readonly #index = new Map<string, { bucket: number; entry: TableEntry; replacement: boolean }>();
   readonly #counts: AddressCounts;
+  /**
+   * Bucket entries, and those of them live: kept on every path an entry enters or leaves a bucket
+   * or changes liveness, so that maintenance (ticking on every node, thousands per process in a
+   * testnet) reads them in O(1).
+   */
+  #size = 0;
+  #live = 0;
 
   constructor(localId: Uint8Array, crypto: Crypto, options: TableOptions = {}) {
     this.localId = localId;
@@ -77,16 +84,12 @@ export class RoutingTable {
 
   /** Entries in buckets (replacements not counted). */
   get size(): number {
-    let n = 0;
-    for (const b of this.#buckets) n += b.entries.length;
-    return n;
+    return this.#size;
   }
 
   /** Entries that answered at their current endpoint (served to others). */
   get liveSize(): number {
-    let n = 0;
-    for (const b of this.#buckets) for (const e of b.entries) if (e.live) n++;
-    return n;
+    return this.#live;
   }
 
   /** Non-empty buckets by log-distance, with their entries and how many of them are live. */
@@ -177,6 +180,7 @@ export class RoutingTable {
   markLive(nodeId: Uint8Array, endpoint?: { ip: string; port: number }): TableEntry | undefined {
     const entry = this.get(nodeId);
     if (entry === undefined || (endpoint !== undefined && !hasEndpoint(entry.enr, endpoint))) return undefined;
+    if (!entry.live) this.#live++;
     this.#credit(entry);
     entry.lastSeen = this.#now();
     this.#moveToBack((this.#buckets[this.bucketOf(nodeId)] as Bucket).entries, entry);
@@ -220,6 +224,8 @@ export class RoutingTable {
       return undefined;
     }
     this.#unlist(bucket.entries, at.entry);
+    this.#size--;
+    if (at.entry.live) this.#live--;
     this.#counts.delete(at.entry);
     return at.entry;
   }
@@ -322,13 +328,17 @@ export class RoutingTable {
         }
         entry.enr = enr;
         this.#counts.add(entry);
+        if (entry.live) this.#live--;
         entry.live = false;
         entry.checks = 0;
         endpointChanged = true;
       }
     }
     // `live` vouches for the record given: it credits the entry only if that is where the node is.
-    if (options.live && (entry.enr === enr || endpointKey(entry.enr) === endpointKey(enr))) this.#credit(entry);
+    if (options.live && (entry.enr === enr || endpointKey(entry.enr) === endpointKey(enr))) {
+      if (!entry.live) this.#live++;
+      this.#credit(entry);
+    }
     if (options.seen || options.live) {
       entry.lastSeen = this.#now();
       this.#moveToBack(bucket.entries, entry);
@@ -349,6 +359,8 @@ export class RoutingTable {
 
   #place(bucket: Bucket, b: number, entry: TableEntry): void {
     bucket.entries.push(entry);
+    this.#size++;
+    if (entry.live) this.#live++;
     this.#index.set(idKey(entry.enr.nodeId), { bucket: b, entry, replacement: false });
     this.#counts.add(entry);
   }

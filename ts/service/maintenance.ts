@@ -108,6 +108,7 @@ export class TableMaintenance {
     const c = this.#d.config;
     const { table, random } = this.#d;
     this.#every('revalidate-new', c.revalidateNewIntervalMs, () => {
+      if (table.liveSize === table.size) return; // nothing new: the usual case, read in O(1)
       for (let i = 0; i < c.revalidateNewBatch; i++) {
         const e = table.randomEntry(random, (x) => !x.live && !this.#checking.has(idKey(x.enr.nodeId)));
         if (e === undefined) break;

@@ -45,10 +45,13 @@ function seedTexts(v: Record<string, unknown>): string[] {
 }
 
 /** A node to crawl with: a session for every node of the crawl, records verified once, no table upkeep. */
-export async function crawlerNode(place: Pick<Discv5Options, 'bind' | 'transport'>): Promise<Discv5> {
+export async function crawlerNode(
+  place: Pick<Discv5Options, 'bind' | 'transport'>,
+  privateKey?: Uint8Array,
+): Promise<Discv5> {
   const crypto = createCrypto();
   const node = await Discv5.create({
-    privateKey: crypto.generatePrivateKey(),
+    privateKey: privateKey ?? crypto.generatePrivateKey(),
     crypto,
     ...place,
     config: {
@@ -59,15 +62,45 @@ export async function crawlerNode(place: Pick<Discv5Options, 'bind' | 'transport
       refreshIntervalMs: 0,
       revalidateNewIntervalMs: 0,
       revalidateLiveIntervalMs: 0,
+      reseedIntervalMs: 0,
     },
   });
   await node.start();
   return node;
 }
 
+/**
+ * `count` crawler identities, each with its own key and socket (`placeOf(i)`), their ids spread
+ * over the key space: identity i's id begins with i in its top ceil(log2(count)) bits, so that
+ * they sit in different buckets of the nodes they ask.
+ */
+export async function crawlerNodes(
+  count: number,
+  placeOf: (i: number) => Pick<Discv5Options, 'bind' | 'transport'>,
+): Promise<Discv5[]> {
+  const crypto = createCrypto();
+  const bits = Math.ceil(Math.log2(count));
+  const nodes: Discv5[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      let key = crypto.generatePrivateKey();
+      while (
+        bits > 0 &&
+        (crypto.nodeIdFromPublicKey(crypto.publicKeyFromPrivate(key)) as Uint8Array)[0]! >> (8 - bits) !== i
+      )
+        key = crypto.generatePrivateKey();
+      nodes.push(await crawlerNode(placeOf(i), key));
+    }
+  } catch (err) {
+    await Promise.all(nodes.map((n) => n.stop()));
+    throw err;
+  }
+  return nodes;
+}
+
 /** Crawls from `seeds` with `asker`, writing the outputs `v` names; returns the summary and its text. */
 export async function crawlAndReport(
-  asker: Discv5,
+  asker: Discv5 | Discv5[],
   seeds: Enr[],
   v: Record<string, unknown>,
   out: Out,
@@ -85,6 +118,8 @@ export async function crawlAndReport(
   // --max-nodes and --max-nodes-per-ip, when the command line declares them (crawl defaults otherwise).
   const maxNodes = limit('max-nodes');
   const maxNodesPerIp = limit('max-nodes-per-ip');
+  const mode = (v.mode as string | undefined) ?? 'full';
+  if (mode !== 'full' && mode !== 'fast') throw new UsageError('--mode must be full or fast');
   const timeoutMs = v.timeout === undefined ? undefined : Number(v.timeout) * 1000;
   if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new UsageError('--timeout must be a number of seconds');
   const ndjson = v.out ? createWriteStream(v.out as string) : undefined;
@@ -104,6 +139,7 @@ export async function crawlAndReport(
   ticker.unref();
   const summary = await crawl(asker, seeds, {
     concurrency,
+    mode,
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
     ...(maxNodes === undefined ? {} : { maxNodes }),
     ...(maxNodesPerIp === undefined ? {} : { maxNodesPerIp }),
@@ -138,13 +174,24 @@ export async function crawlCommand(v: Record<string, unknown>, out: Out): Promis
   const seeds = decoder.decodeBatch(texts).filter((r): r is Enr => !(r instanceof Error));
   if (seeds.length === 0) throw new UsageError('none of the seed records is valid');
   const at = v.bind === undefined ? { ip: '0.0.0.0', port: 0 } : parseHostPort(v.bind as string, '--bind');
-  const node = await crawlerNode({ bind: at.ip.includes(':') ? { ip6: at } : { ip4: at } });
-  const stopOnSignal = () => void node.stop();
+  const identities = identitiesOf(v);
+  const nodes = await crawlerNodes(identities, (i) => {
+    const bind = { ip: at.ip, port: at.port === 0 ? 0 : at.port + i };
+    return { bind: at.ip.includes(':') ? { ip6: bind } : { ip4: bind } };
+  });
+  const stopOnSignal = () => void Promise.all(nodes.map((n) => n.stop()));
   process.once('SIGINT', stopOnSignal);
   try {
-    out.line((await crawlAndReport(node, seeds, v, out)).text);
+    out.line((await crawlAndReport(nodes, seeds, v, out)).text);
   } finally {
     process.off('SIGINT', stopOnSignal);
-    await node.stop();
+    await Promise.all(nodes.map((n) => n.stop()));
   }
+}
+
+/** --identities: crawler identities, 1..64 (default 1). */
+export function identitiesOf(v: Record<string, unknown>): number {
+  const n = v.identities === undefined ? 1 : Number(v.identities);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError('--identities must be an integer 1..64');
+  return n;
 }

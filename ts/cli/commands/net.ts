@@ -9,7 +9,7 @@ import { scoreCrawl, scoreText, truthOf } from '../../testnet/truth.js';
 import { toHex } from '../../util/bytes.js';
 import { parseDistances, parseHex, parseHostPort, required, UsageError } from '../args.js';
 import { untilSignal } from '../signal.js';
-import { crawlAndReport, crawlerNode } from './crawl.js';
+import { crawlAndReport, crawlerNodes, identitiesOf } from './crawl.js';
 
 export interface Out {
   line(text: string): void;
@@ -149,15 +149,16 @@ export async function runTestnet(v: Record<string, unknown>, out: Out): Promise<
   const net = await testnet(v, out);
   if (v.crawl) {
     // Crawl the network just made, from a fresh node, score it against the truth, and stop.
-    const crawler = await crawlerNode(
+    const crawlers = await crawlerNodes(identitiesOf(v), () =>
       net.network ? { transport: net.network.transport('127.0.0.1') } : { bind: { ip4: { ip: '127.0.0.1', port: 0 } } },
     );
-    const result = await crawlAndReport(crawler, [net.boot.localEnr], v, out);
+    const result = await crawlAndReport(crawlers, [net.boot.localEnr], v, out);
     out.line(result.text);
     const answered = result.summary.nodes.filter((n) => n.answered).map((n) => n.enr.nodeIdHex);
     const found = result.summary.nodes.map((n) => n.enr.nodeIdHex);
-    out.line(scoreText(scoreCrawl(truthOf(net), found, answered, net.served([crawler.localEnr.nodeIdHex]))));
-    await crawler.stop();
+    const served = net.served(crawlers.map((c) => c.localEnr.nodeIdHex));
+    out.line(scoreText(scoreCrawl(truthOf(net), found, answered, served)));
+    await Promise.all(crawlers.map((c) => c.stop()));
   } else {
     const signal = await untilSignal();
     out.log(`${signal}: stopping ${net.nodes.length} nodes`);
