@@ -5,8 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import test from 'ava';
+import { crawlerNode, crawlerNodes } from '../ts/cli/commands/crawl.js';
 import { type CrawlAsker, type CrawledNode, crawl, MAX_NEIGHBORS, nextDistances } from '../ts/crawl/crawler.js';
 import { Enr, MemoryNetwork } from '../ts/index.js';
+import { CLEAN_PROFILE } from '../ts/testnet/plan.js';
+import { startTestnet } from '../ts/testnet/testnet.js';
 import { toHex } from '../ts/util/bytes.js';
 import { cryptoFor } from './helpers/backends.js';
 import { buildNetwork, FAST_MAINTENANCE, untilEveryoneLive } from './helpers/network.js';
@@ -46,7 +49,8 @@ test.serial('unreachable seeds are reported, not waited on; a timeout bounds the
   const crawler = await startNode(t, 'udp', { backend: 'native', config: { requestTimeoutMs: 300 } });
   const c = cryptoFor('native');
   const dead = Enr.create(c.generatePrivateKey(), { ip: '127.0.0.1', udp: 9 }, c);
-  const result = await crawl(crawler, [dead]);
+  // One round, a short limit: patience with seeds (the next test) is not what this checks.
+  const result = await crawl(crawler, [dead], { seedAttempts: 1, seedTimeoutMs: 300, rtt: { maxMs: 300 } });
   t.is(result.found, 1);
   t.is(result.answered, 0);
   t.is(result.nodes[0]?.error, 'ERR_REQUEST_TIMEOUT');
@@ -241,4 +245,115 @@ test('an asker that rejects with anything (even null) costs the node, never the 
   t.is(summary.found, 2);
   t.is(summary.nodes.find((n) => n.enr === other)?.error, 'null');
   t.is(seen.length, 2);
+});
+
+/** A crawl asker that fails the first `failures` requests to `seed` as a lost packet would, then asks through `inner`. */
+function flakySeed(inner: CrawlAsker, seed: Enr, failures: number): CrawlAsker & { seedCalls: number[] } {
+  const seedCalls: number[] = [];
+  return {
+    nodeId: inner.nodeId,
+    seedCalls,
+    async findNodes(enr, distances, options) {
+      if (enr.nodeIdHex === seed.nodeIdHex) {
+        seedCalls.push(options.timeoutMs);
+        if (seedCalls.length <= failures)
+          throw Object.assign(new Error('request timed out'), { code: 'ERR_REQUEST_TIMEOUT' });
+      }
+      return inner.findNodes(enr, distances, options);
+    },
+  };
+}
+
+test('a seed that answers only on the third try still seeds the crawl, and seed requests get the longer limit', async (t) => {
+  const network = new MemoryNetwork();
+  t.teardown(() => network.close());
+  const net = await startTestnet({ nodes: 40, prefill: true, transport: 'memory' });
+  t.teardown(() => net.stop());
+  const crawler = await crawlerNode({ transport: net.network?.transport('127.0.0.1') });
+  t.teardown(() => crawler.stop());
+  const seed = net.boot.localEnr;
+  // Full mode sends two requests at once to a new node ([0] and [256]), each tried three times
+  // within a round: failing 6 makes the seed's first round a loss, and its next round answers.
+  const asker = flakySeed(crawler, seed, 6);
+  const result = await crawl(asker, [seed], { seedTimeoutMs: 3_000 });
+  t.is(result.found, 40, 'every node found');
+  t.is(result.answered, 40);
+  t.true(asker.seedCalls.length > 6, `the seed was asked ${asker.seedCalls.length} times`);
+  t.true(
+    asker.seedCalls.slice(0, 2).every((ms) => ms >= 3_000),
+    `seed limits ${asker.seedCalls.join(', ')} ms`,
+  );
+  // Once seeded, nobody else was retried in rounds: every other node answered at its first try.
+  t.true(result.nodes.every((n) => n.answered && n.error === undefined));
+});
+
+test('a seed that never answers is given up on after its rounds, and the crawl ends', async (t) => {
+  const c = cryptoFor('native');
+  const dead = Enr.create(c.generatePrivateKey(), { ip: '127.0.0.1', udp: 9 }, c);
+  const calls: number[] = [];
+  const asker: CrawlAsker = {
+    nodeId: randomBytes(32),
+    async findNodes(_enr, _distances, options) {
+      calls.push(options.timeoutMs);
+      throw Object.assign(new Error('request timed out'), { code: 'ERR_REQUEST_TIMEOUT' });
+    },
+  };
+  const result = await crawl(asker, [dead], { seedAttempts: 3, mode: 'fast' });
+  t.is(result.stop, 'done');
+  t.is(result.answered, 0);
+  t.is(result.nodes[0]?.error, 'ERR_REQUEST_TIMEOUT');
+  // Fast mode's first request to a node (its near walk): 3 rounds of 3 tries each, the last with
+  // twice the limit.
+  t.is(calls.length, 9, `${calls.length} calls: ${calls.join(', ')}`);
+  t.deepEqual(calls.slice(0, 3), [5_000, 5_000, 10_000]);
+});
+
+test('fast mode finds every node of a prefilled 2,000-node network with a few requests per node', async (t) => {
+  t.timeout(240_000);
+  // Native crypto whatever the run's backend: 2,000 nodes of js crypto in one process take minutes.
+  const native = cryptoFor('native');
+  const net = await startTestnet({ nodes: 2_000, prefill: true, transport: 'memory', seed: 7, crypto: native });
+  t.teardown(() => net.stop());
+  const crawler = await crawlerNode({ transport: net.network?.transport('127.0.0.1') }, undefined, native);
+  t.teardown(() => crawler.stop());
+  const result = await crawl(crawler, [net.boot.localEnr], { mode: 'fast' });
+  t.log(
+    `fast: ${result.found} found, ${result.requests} requests (${(result.requests / result.found).toFixed(2)} per node)`,
+  );
+  t.is(result.found, 2_000);
+  t.is(result.answered, 2_000);
+  t.true(result.requests < 2_000 * 4, 'far fewer requests than a full walk (about 12 per node here)');
+  t.is(result.mode, 'fast');
+});
+
+test('several identities share the work: every one of them asks, and the crawl is whole', async (t) => {
+  const net = await startTestnet({
+    nodes: 60,
+    prefill: true,
+    transport: 'memory',
+    profile: { ...CLEAN_PROFILE, rateLimit: 10 },
+  });
+  t.teardown(() => net.stop());
+  const crawlers = await crawlerNodes(4, () => ({ transport: net.network?.transport('127.0.0.1') }));
+  t.teardown(() => Promise.all(crawlers.map((c) => c.stop())));
+  // Spread over the key space: each id begins with its index in the top 2 bits.
+  t.deepEqual(
+    crawlers.map((c) => (c.nodeId[0] as number) >> 6),
+    [0, 1, 2, 3],
+  );
+  const asked = new Map<string, number>();
+  const askers = crawlers.map(
+    (c): CrawlAsker => ({
+      nodeId: c.nodeId,
+      findNodes(enr, distances, options) {
+        asked.set(c.localEnr.nodeIdHex, (asked.get(c.localEnr.nodeIdHex) ?? 0) + 1);
+        return c.findNodes(enr, distances, options);
+      },
+    }),
+  );
+  const result = await crawl(askers, [net.boot.localEnr]);
+  t.is(result.found, 60);
+  t.is(result.answered, 60);
+  t.is(asked.size, 4, 'all four identities asked');
+  for (const n of asked.values()) t.true(n > result.requests / 8, `${n} of ${result.requests} requests`);
 });

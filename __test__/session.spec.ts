@@ -104,7 +104,13 @@ test('a lost WHOAREYOU: the retry starts contact again and succeeds', async (t) 
 test('an expired session is renewed by a new handshake', async (t) => {
   const network = new MemoryNetwork();
   // The inbound ping-back (maintenance) would race the expiry; this test is about expiry alone.
-  const config = { sessionTtlMs: 1_000, inboundPingDelayMs: 60_000 };
+  // Long request limits: under load a PING retried after 1 s would make a handshake of its own.
+  const config = {
+    sessionTtlMs: 1_000,
+    inboundPingDelayMs: 60_000,
+    requestTimeoutMs: 10_000,
+    handshakeTimeoutMs: 10_000,
+  };
   const a = await startNode(t, { network }, { config });
   const b = await startNode(t, { network }, { config });
   await a.ping(b.localEnr);
@@ -460,7 +466,14 @@ test('a failed inbound handshake proves its source only once the id-signature ov
     0n,
   );
   t.is(w.length, 63);
-  const challenge = { challengeData, packet: w, expiresAt: Number.POSITIVE_INFINITY, enr: undefined };
+  const challenge = {
+    nonce: new Uint8Array(12),
+    issuedAt: 0,
+    challengeData,
+    packet: w,
+    expiresAt: Number.POSITIVE_INFINITY,
+    enr: undefined,
+  };
   const init = envCrypto.handshakeInitiate(
     a.privateKey,
     envCrypto.publicKeyFromPrivate(b.privateKey),

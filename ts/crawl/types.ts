@@ -30,7 +30,7 @@ export interface CrawlAsker<R extends CrawlRecord = Enr> {
 export type CrawlMode = 'full' | 'fast';
 
 export interface CrawlOptions<R extends CrawlRecord = Enr> {
-  /** Requests in flight at once (default 256). */
+  /** Requests in flight at once (default 512: most of them, in a real network, wait on nodes that are gone). */
   concurrency?: number;
   /** Requests in flight to one peer from each identity (default 2). */
   perPeer?: number;

@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type CrawledNode, type CrawlSummary, crawl } from '../../crawl/crawler.js';
 import { forkDigestOf, gethNodesJson, nodeJson, summaryText } from '../../crawl/output.js';
-import { createCrypto, Discv5, type Discv5Options, type Enr, EnrDecoder } from '../../index.js';
+import { type Crypto, createCrypto, Discv5, type Discv5Options, type Enr, EnrDecoder } from '../../index.js';
 import { parseHostPort, splitList, UsageError } from '../args.js';
 import type { Out } from './net.js';
 
@@ -48,8 +48,8 @@ function seedTexts(v: Record<string, unknown>): string[] {
 export async function crawlerNode(
   place: Pick<Discv5Options, 'bind' | 'transport'>,
   privateKey?: Uint8Array,
+  crypto: Crypto = createCrypto(),
 ): Promise<Discv5> {
-  const crypto = createCrypto();
   const node = await Discv5.create({
     privateKey: privateKey ?? crypto.generatePrivateKey(),
     crypto,
@@ -63,6 +63,9 @@ export async function crawlerNode(
       revalidateNewIntervalMs: 0,
       revalidateLiveIntervalMs: 0,
       reseedIntervalMs: 0,
+      // The crawl's time limits follow the round trips seen, down to 500 ms; a retry after one runs
+      // out must contact the node afresh, not wait behind the first attempt's handshake.
+      handshakeTimeoutMs: 500,
     },
   });
   await node.start();
@@ -106,7 +109,7 @@ export async function crawlAndReport(
   out: Out,
 ): Promise<{ text: string; summary: CrawlSummary }> {
   const forkFilter = (v['fork-digest'] as string | undefined)?.replace(/^0x/, '').toLowerCase();
-  const concurrency = v.concurrency === undefined ? 256 : Number(v.concurrency);
+  const concurrency = v.concurrency === undefined ? 512 : Number(v.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1)
     throw new UsageError('--concurrency must be a positive integer');
   const limit = (flag: string): number | undefined => {
