@@ -5,8 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import test from 'ava';
-import { crawlerNode, crawlerNodes } from '../ts/cli/commands/crawl.js';
 import { type CrawlAsker, type CrawledNode, crawl, MAX_NEIGHBORS, nextDistances } from '../ts/crawl/crawler.js';
+import { crawlerNode, crawlerNodes } from '../ts/crawl/identities.js';
 import { Enr, MemoryNetwork } from '../ts/index.js';
 import { CLEAN_PROFILE } from '../ts/testnet/plan.js';
 import { startTestnet } from '../ts/testnet/testnet.js';

@@ -7,9 +7,9 @@
 import { randomBytes } from 'node:crypto';
 import test from 'ava';
 import { UsageError } from '../ts/cli/args.js';
-import { crawlerNode } from '../ts/cli/commands/crawl.js';
 import { profileOf } from '../ts/cli/commands/net.js';
 import { crawl } from '../ts/crawl/crawler.js';
+import { crawlerNode } from '../ts/crawl/identities.js';
 import { logDistance } from '../ts/kademlia/distance.js';
 import { FaultyTransport } from '../ts/testnet/faults.js';
 import { CLEAN_PROFILE, type FaultProfile, seededRandom, TESTNET_FORK_DIGEST } from '../ts/testnet/plan.js';

@@ -12,8 +12,8 @@
 import type { Discv5 as RivalDiscv5 } from '@chainsafe/discv5';
 import { ENR } from '@chainsafe/enr';
 import { startRival, widenReceiveBuffer } from '../__test__/helpers/rival.js';
-import { crawlerNode } from '../ts/cli/commands/crawl.js';
 import { type CrawlAsker, type CrawlRecord, type CrawlSummary, crawl } from '../ts/crawl/crawler.js';
+import { crawlerNode } from '../ts/crawl/identities.js';
 import { Enr } from '../ts/index.js';
 
 const [kind, bootText] = process.argv.slice(2) as [string, string];

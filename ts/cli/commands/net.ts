@@ -1,6 +1,7 @@
 /** `discv5 ping`, `findnode`, `talk` (through a short-lived node) and `testnet` (long-running). */
 
 import { writeFileSync } from 'node:fs';
+import { crawlerNodes } from '../../crawl/identities.js';
 import { enrJson } from '../../enr/json.js';
 import { createCrypto, Discv5, type Discv5Config, Enr } from '../../index.js';
 import type { FaultProfile } from '../../testnet/plan.js';
@@ -9,7 +10,7 @@ import { scoreCrawl, scoreText, truthOf } from '../../testnet/truth.js';
 import { toHex } from '../../util/bytes.js';
 import { parseDistances, parseHex, parseHostPort, required, UsageError } from '../args.js';
 import { untilSignal } from '../signal.js';
-import { crawlAndReport, crawlerNodes, identitiesOf } from './crawl.js';
+import { crawlAndReport, identitiesOf } from './crawl.js';
 
 export interface Out {
   line(text: string): void;
