@@ -7,16 +7,18 @@
  * the same walk and scheduling (ts/crawl/crawler.ts) asking through @chainsafe/discv5 11.0.0's
  * `sendFindNode`, with a session cache sized for the crawl as ours is and the same socket receive
  * buffer; its records are verified by its own stack, as any application on it would have them.
- * Usage: node --import tsx bench/system-crawler.ts <native|js|rival> <bootnode enr>
+ * Ours takes a mode (full or fast) and a number of identities. Besides the crawl's wall time and
+ * CPU it reports the process's peak resident memory and how much the heap grew.
+ * Usage: node --import tsx bench/system-crawler.ts <native|js|rival> <bootnode enr> [full|fast] [identities]
  */
 import type { Discv5 as RivalDiscv5 } from '@chainsafe/discv5';
 import { ENR } from '@chainsafe/enr';
 import { startRival, widenReceiveBuffer } from '../__test__/helpers/rival.js';
 import { type CrawlAsker, type CrawlRecord, type CrawlSummary, crawl } from '../ts/crawl/crawler.js';
-import { crawlerNode } from '../ts/crawl/identities.js';
+import { crawlerNodes } from '../ts/crawl/identities.js';
 import { Enr } from '../ts/index.js';
 
-const [kind, bootText] = process.argv.slice(2) as [string, string];
+const [kind, bootText, mode = 'full', identities = '1'] = process.argv.slice(2) as [string, string, string?, string?];
 
 /**
  * Requests in flight for the rival crawler. Its CPU is saturated from 8 on; at 32 and more its
@@ -51,17 +53,20 @@ class RivalAsker implements CrawlAsker<RivalRecord> {
 }
 
 interface Measured {
-  nodeId: string;
+  nodeIds: string[];
   crawl(): Promise<CrawlSummary<CrawlRecord>>;
   stop(): Promise<void>;
 }
 
 async function ours(): Promise<Measured> {
-  const node = await crawlerNode({ bind: { ip4: { ip: '127.0.0.1', port: 0 } } });
+  const nodes = await crawlerNodes(Number(identities), () => ({ bind: { ip4: { ip: '127.0.0.1', port: 0 } } }));
+  const first = nodes[0] as (typeof nodes)[number];
   return {
-    nodeId: node.localEnr.nodeIdHex,
-    crawl: () => crawl(node, [Enr.decode(bootText, node.crypto)]),
-    stop: () => node.stop(),
+    nodeIds: nodes.map((n) => n.localEnr.nodeIdHex),
+    crawl: () => crawl(nodes, [Enr.decode(bootText, first.crypto)], { mode: mode as 'full' | 'fast' }),
+    stop: async () => {
+      await Promise.all(nodes.map((n) => n.stop()));
+    },
   };
 }
 
@@ -70,26 +75,30 @@ async function rival(): Promise<Measured> {
   widenReceiveBuffer(node);
   const asker = new RivalAsker(node);
   return {
-    nodeId: node.enr.nodeId,
+    nodeIds: [node.enr.nodeId],
     crawl: () => crawl(asker, [rivalRecord(ENR.decodeTxt(bootText))], { concurrency: RIVAL_CONCURRENCY }),
     stop: () => node.stop(),
   };
 }
 
 const crawler = kind === 'rival' ? await rival() : await ours();
+const heap0 = process.memoryUsage().heapUsed;
 const cpu0 = process.cpuUsage();
 const started = performance.now();
 const summary = await crawler.crawl();
 const wallMs = performance.now() - started;
 const cpu = process.cpuUsage(cpu0);
+const heapGrowth = process.memoryUsage().heapUsed - heap0;
 // Written to the end before exiting: the line is long (every id found).
 const report = `${JSON.stringify({
-  nodeId: crawler.nodeId,
+  nodeIds: crawler.nodeIds,
   found: summary.nodes.map((n) => n.enr.nodeIdHex),
-  answered: summary.answered,
+  answered: summary.nodes.filter((n) => n.answered).map((n) => n.enr.nodeIdHex),
   requests: summary.requests,
   wallMs,
   cpuMs: (cpu.user + cpu.system) / 1000,
+  peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+  heapGrowthMb: Math.round(heapGrowth / 1e6),
 })}\n`;
 await new Promise((resolve) => process.stdout.write(report, resolve));
 await crawler.stop();

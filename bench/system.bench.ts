@@ -7,11 +7,13 @@
  *     process) each PING it once, which takes a full handshake. Its CPU is read before the first
  *     PING and after the last one has been answered plus 1.5 s, so that the server's follow-up work
  *     for each new peer (ours pings it back after 1 s) is counted too.
- * (b) Crawls: a network of N of our native nodes (`discv5 testnet`'s) in one process; each crawler
- *     in a process of its own finds every node it can from the bootnode. Our crawler runs on native
- *     and on js; the @chainsafe/discv5 crawler runs the same walk and scheduling through its
- *     `sendFindNode` (bench/system-crawler.ts). Each crawler is taken out of the network's tables
- *     when it is done, so that every crawler meets the same network.
+ * (b) Crawls: a prefilled network of N of our native nodes (`discv5 testnet --prefill`, clean,
+ *     realistic, or rate-limited) in one process; each crawler in a process of its own finds every
+ *     node it can from the bootnode. Our crawler runs on native (full and fast mode, 1 and 4
+ *     identities) and on js; the @chainsafe/discv5 crawler runs the same walk and scheduling
+ *     through its `sendFindNode` (bench/system-crawler.ts). Each crawler is taken out of the
+ *     network's tables when it is done, so that every crawler meets the same network.
+ * (c) Testnets: time to ready, and CPU and memory while idle.
  * Writes its section of bench/RESULTS.md and README (not with --quick).
  */
 import { cpus } from 'node:os';
@@ -77,69 +79,102 @@ async function handshakes(kind: string, count: number): Promise<HandshakeRun> {
 
 // --- (b) crawls ----------------------------------------------------------------------------------
 interface CrawlRun {
+  network: string;
   size: number;
+  crawler: string;
   kind: string;
+  /** Members found, of all; answering members reported as answered, of all answering. */
   found: number;
   answered: number;
+  answering: number;
   requests: number;
-  datagrams: number;
   wallMs: number;
   cpuMs: number;
+  peakRssMb: number;
+  heapGrowthMb: number;
 }
 
 interface CrawlerReport {
-  nodeId: string;
+  nodeIds: string[];
   found: string[];
-  answered: number;
+  answered: string[];
   requests: number;
   wallMs: number;
   cpuMs: number;
+  peakRssMb: number;
+  heapGrowthMb: number;
 }
 
-/** Datagrams the whole network has received so far. */
-async function datagramsOf(network: BenchChild): Promise<number> {
-  return (JSON.parse(await network.ask('metrics')) as Record<string, number>)['in.datagrams'] ?? 0;
+/** A crawler to run: its label, backend (or rival), mode and identities. */
+interface CrawlerSpec {
+  label: string;
+  kind: 'native' | 'js' | 'rival';
+  mode: 'full' | 'fast';
+  identities: number;
 }
 
-async function crawls(size: number, kinds: string[]): Promise<CrawlRun[]> {
-  const started = performance.now();
-  const network = new BenchChild('system-network.ts', [String(size)], { DISCV5_BACKEND: 'native' });
-  const { boot, ids } = JSON.parse(await network.next()) as { boot: string; ids: string[] };
-  console.log(`network of ${size}: ready in ${seconds(performance.now() - started)}`);
-  const members = new Set(ids);
+interface NetworkReady {
+  boot: string;
+  readyMs: number;
+  ids: string[];
+  answering: string[];
+}
+
+/** Stands up a prefilled network in its own process and crawls it with each crawler, one at a time. */
+async function crawls(name: string, size: number, profile: object, crawlers: CrawlerSpec[]): Promise<CrawlRun[]> {
+  const network = new BenchChild('system-network.ts', [String(size), JSON.stringify(profile)], {
+    DISCV5_BACKEND: 'native',
+  });
+  const ready = JSON.parse(await network.next()) as NetworkReady;
+  console.log(`${name} network of ${size}: ready in ${seconds(ready.readyMs)}`);
+  const members = new Set(ready.ids);
+  const answering = new Set(ready.answering);
   const runs: CrawlRun[] = [];
-  for (const kind of kinds) {
-    // Ours three times, the median by CPU kept (this machine's neighbours make single runs vary);
-    // the @chainsafe/discv5 crawler once, as it takes minutes.
-    const tries: CrawlRun[] = [];
-    for (let i = 0; i < (kind === 'rival' ? 1 : 3); i++) {
-      const datagramsBefore = await datagramsOf(network);
-      const crawler = new BenchChild('system-crawler.ts', [kind, boot], {
-        DISCV5_BACKEND: kind === 'rival' ? 'native' : kind,
-      });
-      const report = JSON.parse(await crawler.next()) as CrawlerReport;
-      await crawler.end();
-      const datagrams = (await datagramsOf(network)) - datagramsBefore;
-      await network.ask(`remove ${report.nodeId}`);
-      const run: CrawlRun = {
-        size,
-        kind,
-        found: report.found.filter((id) => members.has(id)).length,
-        answered: report.answered,
-        requests: report.requests,
-        datagrams,
-        wallMs: report.wallMs,
-        cpuMs: report.cpuMs,
-      };
-      tries.push(run);
-      console.log(
-        `  ${NAMES[kind]}: found ${run.found}/${size} in ${seconds(run.wallMs)}, ${seconds(run.cpuMs)} CPU, ${run.requests} requests, ${run.datagrams} datagrams to the network`,
-      );
-    }
-    runs.push(tries.sort((a, b) => a.cpuMs - b.cpuMs)[tries.length >> 1] as CrawlRun);
+  for (const c of crawlers) {
+    const crawler = new BenchChild('system-crawler.ts', [c.kind, ready.boot, c.mode, String(c.identities)], {
+      DISCV5_BACKEND: c.kind === 'rival' ? 'native' : c.kind,
+    });
+    const report = JSON.parse(await crawler.next()) as CrawlerReport;
+    await crawler.end();
+    for (const id of report.nodeIds) await network.ask(`remove ${id}`);
+    const run: CrawlRun = {
+      network: name,
+      size,
+      crawler: c.label,
+      kind: c.kind,
+      found: report.found.filter((id) => members.has(id)).length,
+      answered: report.answered.filter((id) => answering.has(id)).length,
+      answering: answering.size,
+      requests: report.requests,
+      wallMs: report.wallMs,
+      cpuMs: report.cpuMs,
+      peakRssMb: report.peakRssMb,
+      heapGrowthMb: report.heapGrowthMb,
+    };
+    runs.push(run);
+    console.log(
+      `  ${c.label}: found ${run.found}/${size}, answered ${run.answered}/${run.answering} in ${seconds(run.wallMs)}, ${(run.cpuMs / Math.max(run.found, 1)).toFixed(2)} ms CPU per node, ${(run.requests / Math.max(run.found, 1)).toFixed(1)} requests per node, peak ${run.peakRssMb} MB`,
+    );
   }
   await network.end();
   return runs;
+}
+
+/** Ready time, then idle CPU and memory over `idleSeconds`, of a clean prefilled network. */
+async function idleNetwork(size: number, idleSeconds: number) {
+  const network = new BenchChild('system-network.ts', [String(size)], { DISCV5_BACKEND: 'native' });
+  const ready = JSON.parse(await network.next()) as NetworkReady;
+  const idle = JSON.parse(await network.ask(`idle ${idleSeconds}`)) as {
+    cpuMs: number;
+    rssBefore: number;
+    rssAfter: number;
+  };
+  await network.end();
+  const r = { size, readyMs: ready.readyMs, idleCpu: idle.cpuMs / (idleSeconds * 10), idleSeconds, ...idle };
+  console.log(
+    `testnet of ${size}: ready in ${seconds(r.readyMs)}, idle ${r.idleCpu.toFixed(1)}% of a core over ${idleSeconds} s, RSS ${idle.rssBefore} -> ${idle.rssAfter} MB`,
+  );
+  return r;
 }
 
 // --- run -----------------------------------------------------------------------------------------
@@ -163,9 +198,35 @@ for (const [kind, count] of hsPlan) {
   );
 }
 
-const sizes = quick ? [200] : [1_000, 5_000];
-const crawlRuns: CrawlRun[] = [];
-for (const size of sizes) crawlRuns.push(...(await crawls(size, ['native', 'js', 'rival'])));
+const spec = (label: string, kind: CrawlerSpec['kind'], mode: CrawlerSpec['mode'], identities = 1): CrawlerSpec => ({
+  label,
+  kind,
+  mode,
+  identities,
+});
+const big = quick ? 2_000 : 10_000;
+const REALISTIC = { dead: 0.3, latency: [20, 300], loss: 0.01, nat: 0.1, foreign: 0.2 };
+const ours = [
+  spec('native, full', 'native', 'full'),
+  spec('native, fast', 'native', 'fast'),
+  spec('native, fast, 4 identities', 'native', 'fast', 4),
+  spec('js, full', 'js', 'full'),
+];
+const crawlRuns: CrawlRun[] = [
+  ...(await crawls('clean', big, {}, ours)),
+  ...(await crawls('realistic', big, REALISTIC, [ours[0], ours[1]] as CrawlerSpec[])),
+  ...(await crawls('rate-limited (10/s)', quick ? 500 : 2_000, { rateLimit: 10 }, [
+    spec('native, fast', 'native', 'fast'),
+    spec('native, fast, 4 identities', 'native', 'fast', 4),
+  ])),
+  ...(await crawls('clean', quick ? 200 : 1_000, {}, [
+    spec('native, full', 'native', 'full'),
+    spec('js, full', 'js', 'full'),
+    spec('@chainsafe/discv5, full', 'rival', 'full'),
+  ])),
+];
+const idleRuns = [];
+for (const size of quick ? [1_000] : [1_000, 10_000]) idleRuns.push(await idleNetwork(size, quick ? 10 : 120));
 
 // --- report --------------------------------------------------------------------------------------
 const hsRate = (r: HandshakeRun) => (r.completed * 1000) / r.serverCpuMs;
@@ -179,38 +240,50 @@ const hsTable = [
   ),
 ].join('\n');
 
-const rivalOf = (r: CrawlRun) => crawlRuns.find((x) => x.size === r.size && x.kind === 'rival') as CrawlRun;
+const perNode = (ms: number, n: number) => `${(ms / Math.max(n, 1)).toFixed(2)} ms`;
 const crawlTable = [
-  '| network | crawler | nodes found | requests | datagrams to the network | time | crawler CPU | time vs @chainsafe/discv5 | CPU vs @chainsafe/discv5 |',
-  '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  '| network | crawler | found (of members) | answered (of those that answer) | time | CPU per node | requests per node | peak memory | heap growth per node |',
+  '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...crawlRuns.map(
     (r) =>
-      `| ${r.size} | ${NAMES[r.kind]} | ${r.found} of ${r.size} | ${r.requests} | ${r.datagrams} | ${seconds(r.wallMs)} | ${seconds(r.cpuMs)} | ${(rivalOf(r).wallMs / r.wallMs).toFixed(1)}x | ${(rivalOf(r).cpuMs / r.cpuMs).toFixed(1)}x |`,
+      `| ${r.network}, ${r.size} | ${r.crawler} | ${r.found} of ${r.size} | ${r.answered} of ${r.answering} | ${seconds(r.wallMs)} | ${perNode(r.cpuMs, r.found)} | ${(r.requests / Math.max(r.found, 1)).toFixed(1)} | ${r.peakRssMb} MB | ${((r.heapGrowthMb * 1000) / Math.max(r.found, 1)).toFixed(1)} KB |`,
+  ),
+].join('\n');
+const idleTable = [
+  '| nodes | ready in | idle CPU | idle for | RSS before | RSS after |',
+  '| ---: | ---: | ---: | ---: | ---: | ---: |',
+  ...idleRuns.map(
+    (r) =>
+      `| ${r.size} | ${seconds(r.readyMs)} | ${r.idleCpu.toFixed(1)}% of a core | ${r.idleSeconds} s | ${r.rssBefore} MB | ${r.rssAfter} MB |`,
   ),
 ].join('\n');
 
-function verdict(kind: string, target: number): string {
-  const lines = crawlRuns
-    .filter((r) => r.kind === kind)
-    .map((r) => {
-      const rival = rivalOf(r);
-      const time = rival.wallMs / r.wallMs;
-      const cpu = rival.cpuMs / r.cpuMs;
-      const met = time >= target && cpu >= target && r.found === r.size;
-      return `${r.size} nodes: ${met ? 'met' : 'NOT met'} (${time.toFixed(1)}x the time, ${cpu.toFixed(1)}x the CPU, ${r.found} of ${r.size} found)`;
-    });
-  return `- ${NAMES[kind]} crawler at least ${target}x faster than the @chainsafe/discv5 crawler, in time and in CPU: ${lines.join('; ')}`;
-}
-const verdicts = [verdict('native', 10), verdict('js', 2)].join('\n');
+const rivalRun = crawlRuns.find((r) => r.kind === 'rival');
+const vsRival = (kind: string) => {
+  const r = crawlRuns.find((x) => x.kind === kind && x.size === rivalRun?.size && x.network === 'clean');
+  if (r === undefined || rivalRun === undefined) return '';
+  return `${NAMES[kind]}: ${(rivalRun.wallMs / r.wallMs).toFixed(1)}x faster, ${(rivalRun.cpuMs / r.cpuMs).toFixed(1)}x less CPU`;
+};
+const rateRuns = crawlRuns.filter((r) => r.network.startsWith('rate-limited'));
+const verdicts = [
+  `- Against the @chainsafe/discv5 crawler on ${rivalRun?.size} nodes (same walk): ${vsRival('native')}; ${vsRival('js')}.`,
+  rateRuns.length === 2
+    ? `- On a network that answers 10 requests per second per requester: 4 identities took ${((rateRuns[0] as CrawlRun).wallMs / (rateRuns[1] as CrawlRun).wallMs).toFixed(1)}x less time than 1.`
+    : '',
+].join('\n');
 const body = `Inbound handshakes on one node (UDP loopback; the clients are native nodes in another process):
 
 ${hsTable}
 
-Crawling a local network of our native nodes (in a process of its own) from its bootnode, each crawler in a process of its own; time and CPU are the crawl's alone:
+Crawling prefilled networks of our native nodes (\`discv5 testnet --prefill\`, in a process of their own) from the bootnode, each crawler in a process of its own; time, CPU and memory are the crawler's alone. Realistic: \`--dead 0.3 --latency 20-300 --loss 0.01 --nat 0.1 --foreign 0.2\` (found counts every member whose record some node serves; answered counts the members that answer unsolicited packets):
 
 ${crawlTable}
 
-${verdicts}`;
+${verdicts}
+
+Prefilled testnets (one process, UDP loopback): time to ready, then CPU and memory while idle:
+
+${idleTable}`;
 const section = `Run on ${new Date().toISOString().slice(0, 10)}: ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), Node ${process.version}.
 
 ${body}`;

@@ -49,7 +49,7 @@ interface Peer<R extends CrawlRecord> {
   /** Rounds a seed has had (0 for other nodes, which get no extra rounds). */
   seedRound: number;
   isSeed: boolean;
-  /** The identity its next request goes from. */
+  /** The identity its next request goes from (the first one differs from node to node, so that all share the load). */
   turn: number;
   reported: boolean;
   /** It never answered and has had all its tries: its other requests fail at once. */
@@ -204,18 +204,16 @@ export async function crawl<R extends CrawlRecord = Enr>(
       held: [],
       seedRound: 0,
       isSeed,
-      turn: 0,
+      turn: peers.size, // the first identity differs from node to node, so that all share the load
       reported: false,
       failed: false,
     };
     peers.set(key, peer);
-    // Full: the node's record and its whole table from 256 down. Fast: its near buckets, and the
-    // far ones that no node of its prefixes has been asked for yet (probes.ts).
+    // Full: the node's record and its whole table from 256 down. Fast: its near buckets, and once
+    // it has answered (a third of the records in a real network name nodes that are gone), the far
+    // ones that no node of its prefixes has been asked for yet (probes.ts).
     if (mode === 'full') enqueue(peer, { distances: [0], walk: 'record' }, { distances: [256], walk: 'down' });
-    else {
-      enqueue(peer, { distances: [], walk: 'near' });
-      probeFrom(peer);
-    }
+    else enqueue(peer, { distances: [], walk: 'near' });
     return peer;
   };
   for (const s of seeds) discover(s, true);
@@ -278,6 +276,7 @@ export async function crawl<R extends CrawlRecord = Enr>(
         node.rttMs = Math.round(performance.now() - sent);
         rtt.add(node.rttMs);
       }
+      if (!node.answered && mode === 'fast') probeFrom(peer);
       node.answered = true;
       node.lastSeen = Date.now();
       node.error = undefined;
