@@ -17,7 +17,7 @@ export class BenchChild {
 
   /** Runs bench/`script` with `args`; `env` adds to this process's environment. */
   constructor(script: string, args: string[], env: Record<string, string> = {}) {
-    this.#child = spawn(process.execPath, ['--import', 'tsx', resolve(here, script), ...args], {
+    this.#child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', resolve(here, script), ...args], {
       stdio: ['pipe', 'pipe', 'inherit'],
       env: { ...process.env, ...env },
     });
