@@ -14,6 +14,7 @@ import { logDistance } from '../ts/kademlia/distance.js';
 import { FaultyTransport } from '../ts/testnet/faults.js';
 import { CLEAN_PROFILE, type FaultProfile, seededRandom, TESTNET_FORK_DIGEST } from '../ts/testnet/plan.js';
 import { prefillBuckets } from '../ts/testnet/prefill.js';
+import { shardAddress, startShardedTestnet } from '../ts/testnet/sharded.js';
 import { DEAD_IP, startTestnet } from '../ts/testnet/testnet.js';
 import { scoreCrawl, truthOf } from '../ts/testnet/truth.js';
 import type { SocketAddress } from '../ts/transport/types.js';
@@ -322,3 +323,24 @@ serial(
     });
   },
 );
+
+serial('a testnet in several processes: members at fixed addresses, every table filled, crawled whole', async (t) => {
+  t.timeout(120_000);
+  const net = await startShardedTestnet({ nodes: 60, processes: 2, profile: profile({ dead: 0.1 }), seed: 5 });
+  t.teardown(() => net.stop());
+  t.deepEqual(shardAddress(0), { ip: '127.0.0.1', port: 10_000 });
+  t.deepEqual(shardAddress(20_001), { ip: '127.0.0.2', port: 10_001 });
+  const alive = net.members.filter((m) => !m.plan.dead);
+  t.is(alive.length, 54);
+  t.true(alive.every((m) => m.enr.ip === '127.0.0.1' && m.enr.udp === 10_000 + m.plan.index));
+  const crawler = await crawlerNode({ bind: { ip4: { ip: '127.0.0.1', port: 0 } } });
+  t.teardown(() => crawler.stop());
+  const result = await crawl(crawler, [net.bootEnr], { rtt: { minMs: 2_000, maxMs: 5_000 } });
+  const score = scoreCrawl(
+    truthOf(net),
+    result.nodes.map((n) => n.enr.nodeIdHex),
+    result.nodes.filter((n) => n.answered).map((n) => n.enr.nodeIdHex),
+  );
+  t.is(score.found, 60, 'every member found, the dead ones through the tables that hold them');
+  t.is(score.answeredOfAnswering, 54);
+});

@@ -269,7 +269,7 @@ const rateRuns = crawlRuns.filter((r) => r.network.startsWith('rate-limited'));
 const verdicts = [
   `- Against the @chainsafe/discv5 crawler on ${rivalRun?.size} nodes (same walk): ${vsRival('native')}; ${vsRival('js')}.`,
   rateRuns.length === 2
-    ? `- On a network that answers 10 requests per second per requester: 4 identities took ${((rateRuns[0] as CrawlRun).wallMs / (rateRuns[1] as CrawlRun).wallMs).toFixed(1)}x less time than 1.`
+    ? `- On a network that answers 10 requests per second per requester: 4 identities took ${((rateRuns[1] as CrawlRun).wallMs / (rateRuns[0] as CrawlRun).wallMs).toFixed(1)}x the time of 1.`
     : '',
 ].join('\n');
 const body = `Inbound handshakes on one node (UDP loopback; the clients are native nodes in another process):

@@ -86,7 +86,7 @@ const COMMANDS: Record<string, Command> = {
   },
   testnet: {
     usage:
-      'discv5 testnet --nodes N [--transport udp|memory] [--base-port P] [--prefill [--dead F] [--latency MIN-MAX] [--loss F] [--nat F] [--rate-limit N] [--foreign F]] [--seed N] [--truth F.json] [--crawl [--mode full|fast] [--identities N] [--out F.ndjson] [--nodes-json F]]',
+      'discv5 testnet --nodes N [--transport udp|memory] [--base-port P] [--prefill [--processes P] [--dead F] [--latency MIN-MAX] [--loss F] [--nat F] [--rate-limit N] [--foreign F]] [--seed N] [--truth F.json] [--crawl [--mode full|fast] [--identities N] [--out F.ndjson] [--nodes-json F]]',
     summary:
       'N nodes on loopback in one process, prefilled as a converged network (--prefill, ready in seconds, with faults of the internet) or bootstrapped; prints the bootnode record first; --truth writes the ground truth; --crawl crawls it, scores the crawl and stops',
     options: {
@@ -94,6 +94,7 @@ const COMMANDS: Record<string, Command> = {
       transport: { type: 'string' },
       'base-port': { type: 'string' },
       prefill: { type: 'boolean' },
+      processes: { type: 'string' },
       dead: { type: 'string' },
       latency: { type: 'string' },
       loss: { type: 'string' },

@@ -28,8 +28,10 @@ function lowerBound(sorted: bigint[], lo: number, hi: number, v: bigint): number
 /**
  * For each member (by index into `ids`), the indices of its table entries, nearest buckets last:
  * per log-distance, the `k` members at that distance XOR-closest to it. Ids must be distinct.
+ * With `only`, just those members' entries are computed (the others' are left empty): a process
+ * of a sharded testnet fills only its own nodes.
  */
-export function prefillBuckets(ids: readonly Uint8Array[], k = 16): number[][] {
+export function prefillBuckets(ids: readonly Uint8Array[], k = 16, only?: ReadonlySet<number>): number[][] {
   const keys = ids.map(toBig);
   const order = keys.map((_, i) => i).sort((a, b) => ((keys[a] as bigint) < (keys[b] as bigint) ? -1 : 1));
   const sorted = order.map((i) => keys[i] as bigint);
@@ -53,8 +55,9 @@ export function prefillBuckets(ids: readonly Uint8Array[], k = 16): number[][] {
     return got + take(x, farLo, farHi, bit - 1, want - got, out);
   };
 
-  const result: number[][] = new Array(ids.length);
+  const result: number[][] = Array.from({ length: ids.length }, () => []);
   for (let pos = 0; pos < sorted.length; pos++) {
+    if (only !== undefined && !only.has(order[pos] as number)) continue;
     const x = sorted[pos] as bigint;
     // Buckets closer than the nearest neighbour are empty: the longest shared prefix bounds the walk.
     let nearestXor = 1n << 256n;

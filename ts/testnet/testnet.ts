@@ -74,20 +74,25 @@ export const TESTNET_CONFIG: Partial<Discv5Config> = {
 
 /**
  * A prefilled network is converged from the start: its nodes refresh buckets and re-check live
- * entries at a calm pace, so that the network idles cheaply: a node checks new entries every
- * second (the protocol's default), re-checks one live entry a minute and refreshes a bucket every
- * 10 minutes. (At 30 s, 10,000 nodes spent a fifth of a core on the handshakes of those checks.)
+ * entries at a calm pace, so that the network idles cheaply. A node checks new entries every second
+ * (the protocol's default), re-checks one live entry a minute and refreshes a bucket every 10
+ * minutes; in networks of thousands, whose nodes all share one or a few processes, those intervals
+ * grow with the size so that the whole network sends about 50 checks and 8 refresh lookups a second
+ * (a check of a peer with no session yet is a handshake: at one a minute, 10,000 nodes kept 30% of a
+ * core busy, and 50,000 in four processes saturated both cores, measured here).
  */
-export const PREFILLED_CONFIG: Partial<Discv5Config> = {
-  ...TESTNET_CONFIG,
-  revalidateNewIntervalMs: 1_000,
-  revalidateNewBatch: 4,
-  revalidateLiveIntervalMs: 60_000,
-  refreshIntervalMs: 600_000,
-  // A node talks to its table (about 110 entries at 1,000 nodes, 165 at 10,000) and to crawlers:
-  // 256 sessions hold that, and bound the memory of 10,000 nodes in one process.
-  sessionCacheCapacity: 256,
-};
+export function prefilledConfig(nodes: number): Partial<Discv5Config> {
+  return {
+    ...TESTNET_CONFIG,
+    revalidateNewIntervalMs: 1_000,
+    revalidateNewBatch: 4,
+    revalidateLiveIntervalMs: Math.max(60_000, nodes * 20),
+    refreshIntervalMs: Math.max(600_000, nodes * 120),
+    // A node talks to its table (about 110 entries at 1,000 nodes, 165 at 10,000) and to crawlers:
+    // 256 sessions hold that, and bound the memory of 10,000 nodes in one process.
+    sessionCacheCapacity: 256,
+  };
+}
 
 export class Testnet {
   readonly members: TestnetMember[];
@@ -111,6 +116,10 @@ export class Testnet {
 
   get boot(): Discv5 {
     return this.members[0]?.node as Discv5;
+  }
+
+  get bootEnr(): Enr {
+    return this.boot.localEnr;
   }
 
   /**
@@ -153,7 +162,7 @@ export async function startTestnet(options: TestnetOptions): Promise<Testnet> {
   const plans = planMembers(crypto, options.nodes, profile, seed);
   const random = seededRandom(seed ^ 0x5eed);
   const config: Partial<Discv5Config> = {
-    ...(prefill ? PREFILLED_CONFIG : TESTNET_CONFIG),
+    ...(prefill ? prefilledConfig(options.nodes) : TESTNET_CONFIG),
     ...(profile.rateLimit > 0 ? { requestsPerNodePerSecond: profile.rateLimit } : {}),
     ...options.config,
   };

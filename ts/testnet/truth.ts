@@ -3,8 +3,8 @@
  * its faults, whether it answers packets nobody asked for (alive and not behind NAT), and its
  * record. And the score of one crawl against it.
  */
-import type { FaultProfile, MemberNetwork } from './plan.js';
-import type { Testnet } from './testnet.js';
+import type { Enr } from '../enr/enr.js';
+import type { FaultProfile, MemberNetwork, MemberPlan } from './plan.js';
 
 export interface TruthMember {
   nodeId: string;
@@ -25,7 +25,14 @@ export interface TruthDocument {
   members: TruthMember[];
 }
 
-export function truthOf(testnet: Testnet): TruthDocument {
+/** What the truth is made of: a testnet in one process, or a sharded one. */
+export interface TestnetMembers {
+  members: readonly { plan: MemberPlan; enr: Enr }[];
+  seed: number;
+  profile: FaultProfile;
+}
+
+export function truthOf(testnet: TestnetMembers): TruthDocument {
   return {
     version: 1,
     seed: testnet.seed,

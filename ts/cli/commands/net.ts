@@ -5,7 +5,8 @@ import { crawlerNodes } from '../../crawl/identities.js';
 import { enrJson } from '../../enr/json.js';
 import { createCrypto, Discv5, type Discv5Config, Enr } from '../../index.js';
 import type { FaultProfile } from '../../testnet/plan.js';
-import { startTestnet, type Testnet } from '../../testnet/testnet.js';
+import { type ShardedTestnet, startShardedTestnet } from '../../testnet/sharded.js';
+import { startTestnet, Testnet } from '../../testnet/testnet.js';
 import { scoreCrawl, scoreText, truthOf } from '../../testnet/truth.js';
 import { toHex } from '../../util/bytes.js';
 import { parseDistances, parseHex, parseHostPort, required, UsageError } from '../args.js';
@@ -113,15 +114,24 @@ export function profileOf(v: Record<string, unknown>): FaultProfile {
   return profile;
 }
 
-/** Starts a testnet as the flags say. */
+/** Processes a prefilled testnet of `count` runs in: --processes, else one per 15,000 nodes. */
+function processesOf(v: Record<string, unknown>, count: number): number {
+  const p = v.processes === undefined ? Math.ceil(count / 15_000) : Number(v.processes);
+  if (!Number.isInteger(p) || p < 1 || p > 64) throw new UsageError('--processes must be an integer 1..64');
+  if (p > 1 && (!v.prefill || (v.transport ?? 'udp') !== 'udp'))
+    throw new UsageError('a testnet in several processes needs --prefill and UDP');
+  return p;
+}
+
+/** Starts a testnet as the flags say: in this process, or (large) in several. */
 export async function testnet(
   v: Record<string, unknown>,
   out: Out,
   config: Partial<Discv5Config> = {},
-): Promise<Testnet> {
+): Promise<Testnet | ShardedTestnet> {
   const count = Number(v.nodes ?? 10);
-  if (!Number.isInteger(count) || count < 2 || count > 20_000)
-    throw new UsageError('--nodes must be an integer 2..20000');
+  if (!Number.isInteger(count) || count < 2 || count > 1_000_000)
+    throw new UsageError('--nodes must be an integer 2..1000000');
   const transport = (v.transport as string | undefined) ?? 'udp';
   if (transport !== 'udp' && transport !== 'memory') throw new UsageError('--transport must be udp or memory');
   const basePort = v['base-port'] === undefined ? 0 : Number(v['base-port']);
@@ -129,40 +139,52 @@ export async function testnet(
     throw new UsageError('--base-port out of range');
   const seed = v.seed === undefined ? 1 : Number(v.seed);
   if (!Number.isInteger(seed) || seed < 0) throw new UsageError('--seed must be a whole number');
-  const net = await startTestnet({
-    nodes: count,
-    transport,
-    basePort,
-    prefill: v.prefill === true,
-    profile: profileOf(v),
-    seed,
-    config,
-    log: (text) => out.log(text),
-  });
-  out.line(net.boot.localEnr.text);
+  const processes = processesOf(v, count);
+  if (processes === 1 && count > 20_000) throw new UsageError('more than 20,000 nodes need --processes');
+  const profile = profileOf(v);
+  const log = (text: string) => out.log(text);
+  const net =
+    processes > 1
+      ? await startShardedTestnet({ nodes: count, processes, profile, seed, config, log })
+      : await startTestnet({
+          nodes: count,
+          transport,
+          basePort,
+          prefill: v.prefill === true,
+          profile,
+          seed,
+          config,
+          log,
+        });
+  out.line(net.bootEnr.text);
   if (v.truth) writeFileSync(v.truth as string, `${JSON.stringify(truthOf(net))}\n`);
-  const live = net.nodes.reduce((s, n) => s + n.table().filter((e) => e.live).length, 0);
-  out.log(`${count} nodes on ${transport}, ready in ${(net.readyMs / 1000).toFixed(1)} s (${live} live table entries)`);
+  const where = processes > 1 ? `udp in ${processes} processes` : transport;
+  out.log(`${count} nodes on ${where}, ready in ${(net.readyMs / 1000).toFixed(1)} s`);
   return net;
 }
 
 export async function runTestnet(v: Record<string, unknown>, out: Out): Promise<void> {
   const net = await testnet(v, out);
-  if (v.crawl) {
-    // Crawl the network just made, from a fresh node, score it against the truth, and stop.
-    const crawlers = await crawlerNodes(identitiesOf(v), () =>
-      net.network ? { transport: net.network.transport('127.0.0.1') } : { bind: { ip4: { ip: '127.0.0.1', port: 0 } } },
-    );
-    const result = await crawlAndReport(crawlers, [net.boot.localEnr], v, out);
-    out.line(result.text);
-    const answered = result.summary.nodes.filter((n) => n.answered).map((n) => n.enr.nodeIdHex);
-    const found = result.summary.nodes.map((n) => n.enr.nodeIdHex);
-    const served = net.served(crawlers.map((c) => c.localEnr.nodeIdHex));
-    out.line(scoreText(scoreCrawl(truthOf(net), found, answered, served)));
-    await Promise.all(crawlers.map((c) => c.stop()));
-  } else {
-    const signal = await untilSignal();
-    out.log(`${signal}: stopping ${net.nodes.length} nodes`);
+  try {
+    if (v.crawl) {
+      // Crawl the network just made, from a fresh node, score it against the truth, and stop.
+      const network = net instanceof Testnet ? net.network : undefined;
+      const crawlers = await crawlerNodes(identitiesOf(v), () =>
+        network ? { transport: network.transport('127.0.0.1') } : { bind: { ip4: { ip: '127.0.0.1', port: 0 } } },
+      );
+      const result = await crawlAndReport(crawlers, [net.bootEnr], v, out);
+      out.line(result.text);
+      const answered = result.summary.nodes.filter((n) => n.answered).map((n) => n.enr.nodeIdHex);
+      const found = result.summary.nodes.map((n) => n.enr.nodeIdHex);
+      // What the nodes serve is known only in this process's testnet.
+      const served = net instanceof Testnet ? net.served(crawlers.map((c) => c.localEnr.nodeIdHex)) : undefined;
+      out.line(scoreText(scoreCrawl(truthOf(net), found, answered, served)));
+      await Promise.all(crawlers.map((c) => c.stop()));
+    } else {
+      const signal = await untilSignal();
+      out.log(`${signal}: stopping ${net.members.length} nodes`);
+    }
+  } finally {
+    await net.stop();
   }
-  await net.stop();
 }

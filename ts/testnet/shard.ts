@@ -1,0 +1,64 @@
+/**
+ * One process of a sharded testnet (sharded.ts): it runs members [from, to) of a network whose
+ * records the parent made and wrote to a file, fills their tables from the global view, says
+ * `ready` on stdout, and stops its nodes when its stdin closes. Every process derives the same plan
+ * from the seed, so no private key crosses a file.
+ */
+import { readFileSync } from 'node:fs';
+import { Enr } from '../enr/enr.js';
+import { createCrypto, Discv5, type Discv5Config } from '../index.js';
+import type { Transport } from '../transport/types.js';
+import { UdpTransport } from '../transport/udp.js';
+import { FaultyTransport } from './faults.js';
+import { type FaultProfile, planMembers, seededRandom } from './plan.js';
+import { prefillBuckets } from './prefill.js';
+
+export interface ShardSpec {
+  /** The file with every member's record, one `enr:` text a line, in member order. */
+  recordsFile: string;
+  nodes: number;
+  from: number;
+  to: number;
+  seed: number;
+  profile: FaultProfile;
+  config: Partial<Discv5Config>;
+}
+
+export async function runShard(spec: ShardSpec): Promise<void> {
+  const crypto = createCrypto();
+  const plans = planMembers(crypto, spec.nodes, spec.profile, spec.seed);
+  const texts = readFileSync(spec.recordsFile, 'utf8').trim().split('\n');
+  if (texts.length !== spec.nodes) throw new Error(`expected ${spec.nodes} records, found ${texts.length}`);
+  // The parent signed them: parsed, not verified again (a crawler verifies what it is served).
+  const records = texts.map((t) => Enr.decode(t, crypto, { verify: false }));
+  const mine = new Set<number>();
+  for (let i = spec.from; i < spec.to; i++) mine.add(i);
+  const buckets = prefillBuckets(
+    records.map((r) => r.nodeId),
+    16,
+    mine,
+  );
+  const random = seededRandom(spec.seed ^ spec.from ^ 0x5eed);
+  const nodes: Discv5[] = [];
+  for (let i = spec.from; i < spec.to; i++) {
+    const plan = plans[i];
+    const enr = records[i] as Enr;
+    if (plan === undefined || plan.dead) continue;
+    let transport: Transport = new UdpTransport({
+      ip4: { ip: enr.ip as string, port: enr.udp as number },
+      receiveBufferSize: 1 << 20,
+      sendBufferSize: 1 << 20,
+    });
+    if (plan.rttMs > 0 || spec.profile.loss > 0 || plan.nat)
+      transport = new FaultyTransport(transport, { rttMs: plan.rttMs, loss: spec.profile.loss, nat: plan.nat }, random);
+    const node = await Discv5.create({ privateKey: plan.privateKey, crypto, transport, enr, config: spec.config });
+    await node.start();
+    node.prefillTable((buckets[i] as number[]).map((j) => records[j] as Enr));
+    nodes.push(node);
+  }
+  process.stdout.write(`ready ${nodes.length}\n`);
+  for await (const _ of process.stdin) {
+    // Nothing is read: the parent closes stdin to stop the shard.
+  }
+  await Promise.all(nodes.map((n) => n.stop()));
+}
