@@ -103,11 +103,14 @@ test('a lost WHOAREYOU: the retry starts contact again and succeeds', async (t) 
 
 test('an expired session is renewed by a new handshake', async (t) => {
   const network = new MemoryNetwork();
-  // The inbound ping-back (maintenance) would race the expiry; this test is about expiry alone.
-  // Long request limits: under load a PING retried after 1 s would make a handshake of its own.
+  // Maintenance pinging the newcomer back (the inbound ping-back, and the check of new entries)
+  // would race the expiry: its PING, arriving after a's session expired, makes a handshake of its
+  // own; this test is about expiry alone. Long request limits: under load a PING retried after 1 s
+  // would make a handshake of its own too.
   const config = {
     sessionTtlMs: 1_000,
     inboundPingDelayMs: 60_000,
+    revalidateNewIntervalMs: 0,
     requestTimeoutMs: 10_000,
     handshakeTimeoutMs: 10_000,
   };
