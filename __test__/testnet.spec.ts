@@ -138,8 +138,8 @@ serial('--latency: each node answers no sooner than its own round trip', async (
     const started = performance.now();
     await client.ping(m.enr);
     const took = performance.now() - started;
-    // Timers may fire late, never early (1 ms of timer rounding allowed).
-    t.true(took >= m.plan.rttMs - 1, `ping took ${took.toFixed(1)} ms, round trip ${m.plan.rttMs} ms`);
+    // Timers may fire late, never early; 2 ms for the millisecond clocks of the two timers and the measure.
+    t.true(took >= m.plan.rttMs - 2, `ping took ${took.toFixed(1)} ms, round trip ${m.plan.rttMs} ms`);
   }
 });
 

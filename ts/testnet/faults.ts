@@ -100,7 +100,8 @@ export class FaultyTransport implements Transport {
 
   /** Runs `deliver` after half the round trip (at once without latency). */
   #later(deliver: () => void): void {
-    const delay = this.#faults.rttMs / 2;
+    // Whole ms, rounded up: timers run on a millisecond clock, and a link must never be faster than its round trip.
+    const delay = Math.ceil(this.#faults.rttMs / 2);
     if (delay <= 0) {
       deliver();
       return;
