@@ -18,6 +18,8 @@ import {
   encodeWhoareyou,
 } from '../ts/packet/encode.js';
 import type { HandshakePacket, Packet } from '../ts/packet/types.js';
+import type { PacketGate } from '../ts/policy/gate.js';
+import { Challenges, FRESH_AFTER_MS } from '../ts/session/challenges.js';
 import { acceptHandshake } from '../ts/session/handshake.js';
 import type { SocketAddress } from '../ts/transport/types.js';
 import { bytesEqual, toHex } from '../ts/util/bytes.js';
@@ -507,4 +509,39 @@ test('a failed inbound handshake proves its source only once the id-signature ov
   forgedSig[5] = (forgedSig[5] as number) ^ 1;
   t.deepEqual(handshake(forgedSig, init.initiatorKey), { reason: 'handshake-bad-signature', proven: false });
   t.deepEqual(handshake(init.idSignature, init.recipientKey), { reason: 'handshake-bad-message', proven: true });
+});
+
+test('a retry with a new nonce gets a fresh WHOAREYOU naming it, through the budget; a burst gets the same one', (t) => {
+  let now = 1_000;
+  let verdict: 'pass' | 'handshake-budget' = 'pass';
+  const gate = { allowChallenge: () => verdict } as unknown as PacketGate;
+  const challenges = new Challenges({
+    crypto: envCrypto,
+    findEnr: () => undefined,
+    gate,
+    capacity: 16,
+    ttlMs: 10_000,
+    now: () => now,
+  });
+  const src = new Uint8Array(32).fill(7);
+  const nonce = (b: number) => new Uint8Array(12).fill(b);
+  const first = challenges.challenge('peer', src, nonce(1), '127.0.0.1');
+  if (typeof first === 'string') throw new Error(first);
+  t.false(first.repeat);
+  // A burst (another nonce within FRESH_AFTER_MS) and a retransmission (the same nonce, later): the same packet.
+  now += FRESH_AFTER_MS - 1;
+  t.deepEqual(challenges.challenge('peer', src, nonce(2), '127.0.0.1'), { packet: first.packet, repeat: true });
+  now += 5_000;
+  t.deepEqual(challenges.challenge('peer', src, nonce(1), '127.0.0.1'), { packet: first.packet, repeat: true });
+  // A new nonce after that: a fresh challenge that names it, and it replaces the old one.
+  const fresh = challenges.challenge('peer', src, nonce(3), '127.0.0.1');
+  if (typeof fresh === 'string') throw new Error(fresh);
+  t.false(fresh.repeat);
+  t.false(bytesEqual(fresh.packet, first.packet));
+  t.true(bytesEqual(challenges.take('peer')?.nonce ?? new Uint8Array(), nonce(3)));
+  // The budget still decides: a refused fresh challenge is refused.
+  challenges.challenge('peer', src, nonce(4), '127.0.0.1');
+  now += FRESH_AFTER_MS;
+  verdict = 'handshake-budget';
+  t.is(challenges.challenge('peer', src, nonce(5), '127.0.0.1'), 'handshake-budget');
 });

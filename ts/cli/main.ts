@@ -23,6 +23,14 @@ interface Command {
 
 const json = { json: { type: 'boolean' as const } };
 const bind = { bind: { type: 'string' as const } };
+/** What a crawl takes, for `crawl` and `testnet --crawl` alike. */
+const crawlOptions = {
+  out: { type: 'string' as const },
+  'nodes-json': { type: 'string' as const },
+  concurrency: { type: 'string' as const },
+  mode: { type: 'string' as const },
+  identities: { type: 'string' as const },
+};
 
 const COMMANDS: Record<string, Command> = {
   keygen: {
@@ -104,11 +112,7 @@ const COMMANDS: Record<string, Command> = {
       seed: { type: 'string' },
       truth: { type: 'string' },
       crawl: { type: 'boolean' },
-      out: { type: 'string' },
-      'nodes-json': { type: 'string' },
-      concurrency: { type: 'string' },
-      mode: { type: 'string' },
-      identities: { type: 'string' },
+      ...crawlOptions,
     },
     run: (_p, v, out) => runTestnet(v, out),
   },
@@ -122,15 +126,11 @@ const COMMANDS: Record<string, Command> = {
       'bootnodes-file': { type: 'string' },
       network: { type: 'string' },
       reseed: { type: 'string' },
-      concurrency: { type: 'string' },
       timeout: { type: 'string' },
-      out: { type: 'string' },
-      'nodes-json': { type: 'string' },
       'fork-digest': { type: 'string' },
       'max-nodes': { type: 'string' },
       'max-nodes-per-ip': { type: 'string' },
-      mode: { type: 'string' },
-      identities: { type: 'string' },
+      ...crawlOptions,
       ...bind,
     },
     run: (_p, v, out) => crawlCommand(v, out),
