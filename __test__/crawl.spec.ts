@@ -357,3 +357,35 @@ test('several identities share the work: every one of them asks, and the crawl i
   t.is(asked.size, 4, 'all four identities asked');
   for (const n of asked.values()) t.true(n > result.requests / 8, `${n} of ${result.requests} requests`);
 });
+
+test('on a network that answers 2 requests per second per requester, one identity still walks every table whole', async (t) => {
+  t.timeout(120_000);
+  const net = await startTestnet({
+    nodes: 60,
+    prefill: true,
+    transport: 'memory',
+    profile: { ...CLEAN_PROFILE, rateLimit: 2 },
+  });
+  t.teardown(() => net.stop());
+  const crawler = await crawlerNode({ transport: net.network?.transport('127.0.0.1') });
+  t.teardown(() => crawler.stop());
+  const result = await crawl(crawler, [net.boot.localEnr]);
+  const drops = net.nodes.reduce((n, node) => n + (node.metrics()['drop.request-rate'] ?? 0), 0);
+  t.log(`${result.requests} requests, ${drops} dropped by the limit, ${result.durationMs} ms`);
+  t.true(drops > 0, 'the limit was met');
+  t.is(result.found, 60);
+  t.is(result.answered, 60);
+  // Every live entry of every table (the crawler aside, which entered them) is among its neighbours:
+  // requests dropped after a node answered were retried, not given up.
+  const byId = new Map(result.nodes.map((n) => [n.enr.nodeIdHex, n]));
+  const self = crawler.localEnr.nodeIdHex;
+  for (const node of net.nodes) {
+    const crawled = byId.get(node.localEnr.nodeIdHex) as CrawledNode;
+    const live = node.table().filter((e) => e.live && e.nodeId !== self);
+    t.deepEqual(
+      live.filter((e) => !crawled.neighbors.has(e.nodeId)).map((e) => e.nodeId),
+      [],
+      `all of ${node.localEnr.nodeIdHex.slice(0, 8)}'s table`,
+    );
+  }
+});

@@ -16,9 +16,9 @@
 
 import type { Enr } from '../enr/enr.js';
 import { logDistance } from '../kademlia/distance.js';
-import { isLoopback } from '../policy/ip-class.js';
 import { callSafely, detach, type FailureCounter } from '../util/safe.js';
 import { Waker } from '../util/wake.js';
+import { IpCap } from './ip-cap.js';
 import { PrefixProbes } from './probes.js';
 import { RttEstimator } from './rtt.js';
 import type { CrawlAsker, CrawledNode, CrawlOptions, CrawlRecord, CrawlSummary } from './types.js';
@@ -49,12 +49,28 @@ interface Peer<R extends CrawlRecord> {
   /** Rounds a seed has had (0 for other nodes, which get no extra rounds). */
   seedRound: number;
   isSeed: boolean;
-  /** The identity its next request goes from (the first one differs from node to node, so that all share the load). */
+  /** The identity it is asked from (differs from node to node, so that all identities share the load). */
+  base: number;
+  /**
+   * It dropped a request after answering (a per-requester rate limit, or a lost packet): its
+   * requests now go from every identity in turn, and are spaced `paceMs` apart per identity.
+   */
+  limited: boolean;
   turn: number;
+  paceMs: number;
+  /** When its next request may go (performance.now()), while it is paced. */
+  nextAt: number;
   reported: boolean;
   /** It never answered and has had all its tries: its other requests fail at once. */
   failed: boolean;
 }
+
+/** The space between a limiting peer's requests from one identity: from its first drop, and at most. */
+const MIN_PACE_MS = 100;
+const MAX_PACE_MS = 2_000;
+
+/** Nodes seen limiting requests after which the network is taken to limit them (per requester). */
+const LIMITS_COMMON = 16;
 
 /** Defaults of `maxNodes` and `maxNodesPerIp`. */
 export const DEFAULT_MAX_NODES = 200_000;
@@ -78,7 +94,7 @@ export async function crawl<R extends CrawlRecord = Enr>(
   const askers = Array.isArray(asker) ? (asker as readonly CrawlAsker<R>[]) : [asker as CrawlAsker<R>];
   if (askers.length === 0) throw new RangeError('crawl: at least one asker');
   const concurrency = options.concurrency ?? 512;
-  const perPeer = (options.perPeer ?? 2) * askers.length;
+  const perPeer = options.perPeer ?? 2;
   const maxNodes = options.maxNodes ?? DEFAULT_MAX_NODES;
   const maxPerIp = options.maxNodesPerIp ?? DEFAULT_MAX_NODES_PER_IP;
   const mode = options.mode ?? 'full';
@@ -98,8 +114,7 @@ export async function crawl<R extends CrawlRecord = Enr>(
   let refusedMaxNodes = 0;
   let refusedPerIp = 0;
   let callbackErrors = 0;
-  // Node ids per (non-loopback) IP address, over the nodes kept.
-  const perIp = new Map<string, number>();
+  const ipCap = new IpCap(maxPerIp);
   const counters: FailureCounter = {
     inc(name, by = 1) {
       if (name === 'callback.error.onNode') callbackErrors += by;
@@ -126,37 +141,21 @@ export async function crawl<R extends CrawlRecord = Enr>(
           controller.abort();
         }, options.timeoutMs);
 
-  /** The addresses of `r` that `maxNodesPerIp` counts: not loopback. */
-  const capped = (ip: string | undefined): ip is string => typeof ip === 'string' && !isLoopback(ip);
-  /** Whether `enr`'s addresses have room for one more id (`old`, the id's record so far, does not count). */
-  const fits = (enr: R, old?: R) => {
-    for (const ip of [enr.ip, enr.ip6]) {
-      if (!capped(ip) || ip === old?.ip || ip === old?.ip6) continue;
-      if ((perIp.get(ip) ?? 0) >= maxPerIp) return false;
-    }
-    return true;
-  };
-  const count = (enr: R, by: 1 | -1) => {
-    for (const ip of [enr.ip, enr.ip6]) {
-      if (!capped(ip)) continue;
-      const n = (perIp.get(ip) ?? 0) + by;
-      if (n > 0) perIp.set(ip, n);
-      else perIp.delete(ip);
-    }
-  };
   /** A newer record of a node replaces the one held, unless it moves the node to an address at its cap. */
   const replace = (node: CrawledNode<R>, enr: R) => {
     if (enr.seq <= node.enr.seq) return;
-    if (!fits(enr, node.enr)) {
+    if (!ipCap.fits(enr, node.enr)) {
       refusedPerIp++;
       return;
     }
-    count(node.enr, -1);
-    count(enr, 1);
+    ipCap.count(node.enr, -1);
+    ipCap.count(enr, 1);
     node.enr = enr;
   };
 
   const probes = new PrefixProbes();
+  /** Nodes that have dropped a request after answering (see `limitedBy`). */
+  let limitedSeen = 0;
   const enqueue = (peer: Peer<R>, ...tasks: Task[]) => {
     peer.pending += tasks.length;
     for (const t of tasks) ready.push([peer, t]);
@@ -181,11 +180,11 @@ export async function crawl<R extends CrawlRecord = Enr>(
       refusedMaxNodes++;
       return undefined;
     }
-    if (!fits(enr)) {
+    if (!ipCap.fits(enr)) {
       refusedPerIp++;
       return undefined;
     }
-    count(enr, 1);
+    ipCap.count(enr, 1);
     const now = Date.now();
     const node: CrawledNode<R> = {
       enr,
@@ -204,7 +203,12 @@ export async function crawl<R extends CrawlRecord = Enr>(
       held: [],
       seedRound: 0,
       isSeed,
-      turn: peers.size, // the first identity differs from node to node, so that all share the load
+      base: peers.size % askers.length,
+      // Once limits are common, a new node's requests are spread over the identities from the start.
+      limited: limitedSeen >= LIMITS_COMMON,
+      turn: 0,
+      paceMs: 0,
+      nextAt: 0,
       reported: false,
       failed: false,
     };
@@ -235,24 +239,42 @@ export async function crawl<R extends CrawlRecord = Enr>(
     return true;
   };
 
+  /** The identity to ask `peer` from: its own one, or (once it limits us) each in turn. */
+  const nextAsker = (peer: Peer<R>) =>
+    askers[(peer.base + (peer.limited ? peer.turn++ : 0)) % askers.length] as CrawlAsker<R>;
+  /**
+   * A node that answered and then let a request go unanswered most likely limits requests per
+   * requester (or lost a packet): its requests are spread over every identity and spaced, each
+   * drop doubling the space (100 ms to 2 s per identity), so that one identity keeps under its
+   * limit and several share it.
+   */
+  const limitedBy = (peer: Peer<R>) => {
+    if (peer.paceMs === 0) limitedSeen++;
+    peer.limited = true;
+    peer.paceMs = Math.min(MAX_PACE_MS, Math.max(MIN_PACE_MS, peer.paceMs * 2));
+  };
+  /** Waits for `peer`'s next turn, and books the one after it. */
+  const paced = (peer: Peer<R>): Promise<void> | undefined => {
+    const now = performance.now();
+    const at = Math.max(now, peer.nextAt);
+    peer.nextAt = at + peer.paceMs / askers.length;
+    return at > now ? new Promise((r) => setTimeout(r, at - now)) : undefined;
+  };
+
   // Total: whatever the asker or the records do, the bookkeeping in `finally` runs and nothing rejects.
   const run = async (peer: Peer<R>, task: Task) => {
     const { node } = peer;
     const distances = task.distances.length > 0 ? task.distances : nearDistances(peers.size);
-    const t0 = performance.now();
-    const from = askers[peer.turn++ % askers.length] as CrawlAsker<R>;
     requests++;
     node.requests++;
     let again = false;
     try {
-      // Lost packets must not lose a node: until it has answered, a request that goes unanswered is
-      // sent twice more, the last time with twice the limit (the limit follows the round trips
-      // seen, and a busy node or crawler can be slower than those); at 1% loss per datagram a first
-      // contact (four or more datagrams) fails about one time in twenty, so three tries miss about
-      // one node in 8,000. After an answer proves the node is there, nothing is retried, and once
-      // a node has failed all its tries its other requests are not sent.
-      if (peer.failed && !node.answered) throw new Error(node.error ?? 'ERR_REQUEST_TIMEOUT');
-      const attempts = node.answered ? 1 : 3;
+      // Lost packets must not lose a node: a request that goes unanswered is sent twice more, the
+      // last time with twice the limit (the limit follows the round trips seen, and a busy node or
+      // crawler can be slower than those); at 1% loss per datagram a first contact (four or more
+      // datagrams) fails about one time in twenty, so three tries miss about one node in 8,000.
+      // Once a node has failed all its tries its other requests are not sent.
+      if (peer.failed) throw new Error(node.error ?? 'ERR_REQUEST_TIMEOUT');
       let limit =
         node.rttMs !== undefined
           ? rtt.knownMs(node.rttMs)
@@ -260,15 +282,18 @@ export async function crawl<R extends CrawlRecord = Enr>(
             ? Math.max(seedTimeoutMs, rtt.firstContactMs())
             : rtt.firstContactMs();
       let records: R[];
-      let sent = t0;
+      let sent: number;
       for (let attempt = 1; ; attempt++) {
+        if (peer.paceMs > 0) await paced(peer);
+        if (over) return;
+        sent = performance.now();
         try {
-          records = await from.findNodes(node.enr, distances, { retries: 0, timeoutMs: limit });
+          records = await nextAsker(peer).findNodes(node.enr, distances, { retries: 0, timeoutMs: limit });
           break;
         } catch (err) {
-          if (attempt >= attempts || over) throw err;
-          if (attempt === attempts - 1) limit *= 2;
-          sent = performance.now();
+          if (attempt >= 3 || over) throw err;
+          if (attempt === 2) limit *= 2;
+          if (node.answered) limitedBy(peer);
         }
       }
       if (over) return;
@@ -304,7 +329,7 @@ export async function crawl<R extends CrawlRecord = Enr>(
         node.error ??= errorText(err);
         again = retrySeed(peer, task);
         if (!again) peer.failed = true;
-      }
+      } else if (!over) peer.failed = true; // it answered, then went (or limits us beyond our pace)
     } finally {
       inFlight--;
       peer.inFlight--;
@@ -331,7 +356,7 @@ export async function crawl<R extends CrawlRecord = Enr>(
       // Start what the limits allow; a request for a busy peer waits with that peer.
       while (inFlight < concurrency && head < ready.length) {
         const [peer, task] = ready[head++] as [Peer<R>, Task];
-        if (peer.inFlight >= perPeer) {
+        if (peer.inFlight >= perPeer * (peer.limited ? askers.length : 1)) {
           peer.held.push(task);
           continue;
         }
