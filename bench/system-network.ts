@@ -1,51 +1,90 @@
 /**
  * The system benchmark's network, in a process of its own: N of our nodes on UDP loopback, a
- * prefilled testnet (`discv5 testnet --prefill`) with the fault profile given as JSON. When ready it
+ * prefilled testnet (`discv5 testnet --prefill`) with the fault profile given as JSON, in this
+ * process or (with a process count above 1, as `--processes`) in shards of their own. When ready it
  * prints one JSON line: the bootnode's record, how long the network took to be ready, every
  * member's id, and the ids of those that answer unsolicited packets (the truth a crawl is scored
  * against). Then it answers commands on stdin, a line each:
  * - `remove <id>`: a crawler has left; take it out of every table, so the next one meets the same network;
  * - `metrics`: the network's metrics (datagrams, drops by reason, ...) summed over its nodes;
- * - `idle <seconds>`: its CPU (ms) and resident memory (MB) before and after that long untouched.
- * It exits when stdin closes. Usage: node --import tsx bench/system-network.ts <nodes> [profile JSON]
+ * - `idle <seconds>`: its CPU (ms) and resident memory (MB) before and after that long untouched
+ *   (of every shard, read from /proc, when sharded).
+ * `remove` and `metrics` need the network in this process. It exits when stdin closes.
+ * Usage: node --import tsx bench/system-network.ts <nodes> [profile JSON] [processes]
  */
+import { readFileSync } from 'node:fs';
 import { CLEAN_PROFILE, type FaultProfile } from '../ts/testnet/plan.js';
+import { startShardedTestnet } from '../ts/testnet/sharded.js';
 import { startTestnet } from '../ts/testnet/testnet.js';
 import { truthOf } from '../ts/testnet/truth.js';
 import { serveCommands } from './child.js';
 
 const size = Number(process.argv[2]);
 const profile: FaultProfile = { ...CLEAN_PROFILE, ...(JSON.parse(process.argv[3] ?? '{}') as Partial<FaultProfile>) };
-const net = await startTestnet({ nodes: size, prefill: true, profile, seed: 1 });
-const truth = truthOf(net);
-process.stdout.write(
-  `${JSON.stringify({
+const processes = Number(process.argv[4] ?? 1);
+
+/** CPU (ms) and resident memory (MB) of processes by id, from /proc (Linux): how a sharded network is measured. */
+function procUsage(pids: number[]): { cpuMs: number; rssMb: number } {
+  let ticks = 0;
+  let rssKb = 0;
+  for (const pid of pids) {
+    // Fields after the command (which may hold spaces, so split after its closing parenthesis).
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+    rssKb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  }
+  return { cpuMs: ticks * 10, rssMb: Math.round(rssKb / 1024) }; // 100 ticks a second on Linux
+}
+
+const ownUsage = () => {
+  const cpu = process.cpuUsage();
+  return { cpuMs: (cpu.user + cpu.system) / 1000, rssMb: Math.round(process.memoryUsage().rss / 1e6) };
+};
+
+async function start() {
+  if (processes > 1) {
+    const net = await startShardedTestnet({ nodes: size, processes, profile, seed: 1 });
+    const ids = net.members.map((m) => m.enr.nodeIdHex);
+    const answering = net.members.filter((m) => !m.plan.dead && !m.plan.nat).map((m) => m.enr.nodeIdHex);
+    return { boot: net.bootEnr.text, readyMs: net.readyMs, ids, answering, usage: () => procUsage(net.pids), net };
+  }
+  const net = await startTestnet({ nodes: size, prefill: true, profile, seed: 1 });
+  const truth = truthOf(net);
+  return {
     boot: net.boot.localEnr.text,
     readyMs: net.readyMs,
     ids: truth.members.map((m) => m.nodeId),
     answering: truth.members.filter((m) => m.answersUnsolicited).map((m) => m.nodeId),
-  })}\n`,
+    usage: ownUsage,
+    net,
+  };
+}
+
+const started = await start();
+const { net } = started;
+process.stdout.write(
+  `${JSON.stringify({ boot: started.boot, readyMs: started.readyMs, ids: started.ids, answering: started.answering })}\n`,
 );
 
-const rssMb = () => Math.round(process.memoryUsage().rss / 1e6);
 await serveCommands(async (line) => {
   const [command, arg] = line.split(' ');
+  const nodes = 'nodes' in net ? net.nodes : [];
   if (command === 'remove' && arg !== undefined) {
     let removed = 0;
-    for (const n of net.nodes) if (n.removeNode(arg)) removed++;
+    for (const n of nodes) if (n.removeNode(arg)) removed++;
     return String(removed);
   }
   if (command === 'metrics') {
     const sum: Record<string, number> = {};
-    for (const n of net.nodes) for (const [k, v] of Object.entries(n.metrics())) sum[k] = (sum[k] ?? 0) + v;
+    for (const n of nodes) for (const [k, v] of Object.entries(n.metrics())) sum[k] = (sum[k] ?? 0) + v;
     return JSON.stringify(sum);
   }
   if (command === 'idle' && arg !== undefined) {
-    const rssBefore = rssMb();
-    const cpu0 = process.cpuUsage();
+    const before = started.usage();
     await new Promise((r) => setTimeout(r, Number(arg) * 1000));
-    const cpu = process.cpuUsage(cpu0);
-    return JSON.stringify({ cpuMs: (cpu.user + cpu.system) / 1000, rssBefore, rssAfter: rssMb() });
+    const after = started.usage();
+    return JSON.stringify({ cpuMs: after.cpuMs - before.cpuMs, rssBefore: before.rssMb, rssAfter: after.rssMb });
   }
   return `unknown command: ${line}`;
 });

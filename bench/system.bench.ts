@@ -11,8 +11,9 @@
  *     realistic, or rate-limited) in one process; each crawler in a process of its own finds every
  *     node it can from the bootnode. Our crawler runs on native (full and fast mode, 1 and 4
  *     identities) and on js; the @chainsafe/discv5 crawler runs the same walk and scheduling
- *     through its `sendFindNode` (bench/system-crawler.ts). Each crawler is taken out of the
- *     network's tables when it is done, so that every crawler meets the same network.
+ *     through its `sendFindNode` (bench/system-crawler.ts); go-ethereum's `devp2p discv5 crawl`
+ *     (bench/system-geth.ts) gets the time our native full crawl took. Each of our crawlers is
+ *     taken out of the network's tables when it is done, so that every crawler meets the same network.
  * (c) Testnets: time to ready, and CPU and memory while idle.
  * Writes its section of bench/RESULTS.md and README (not with --quick).
  */
@@ -22,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { createCrypto, Discv5 } from '../ts/index.js';
 import { BenchChild } from './child.js';
 import { formatOps, replaceSection } from './harness.js';
+import { GETH_VERSION, gethCrawl } from './system-geth.js';
 
 const quick = process.argv.includes('--quick');
 const here = dirname(fileURLToPath(import.meta.url));
@@ -107,10 +109,10 @@ interface CrawlerReport {
   heapGrowthKb: number;
 }
 
-/** A crawler to run: its label, backend (or rival), mode and identities. */
+/** A crawler to run: its label, backend (or rival, or go-ethereum's devp2p), mode and identities. */
 interface CrawlerSpec {
   label: string;
-  kind: 'native' | 'js' | 'rival';
+  kind: 'native' | 'js' | 'rival' | 'geth';
   mode: 'full' | 'fast';
   identities: number;
 }
@@ -120,6 +122,37 @@ interface NetworkReady {
   readyMs: number;
   ids: string[];
   answering: string[];
+}
+
+/** One of our crawlers (or the rival's stack), in a process of its own. */
+async function ourRun(c: CrawlerSpec, boot: string): Promise<CrawlerReport> {
+  const crawler = new BenchChild('system-crawler.ts', [c.kind, boot, c.mode, String(c.identities)], {
+    DISCV5_BACKEND: c.kind === 'rival' ? 'native' : c.kind,
+  });
+  const report = JSON.parse(await crawler.next()) as CrawlerReport;
+  await crawler.end();
+  return report;
+}
+
+/**
+ * go-ethereum's crawler, given the time our first crawler of this network took (it has no end of
+ * its own: it runs random lookups until its time is up). It keeps only nodes that answered its
+ * record request, so what it found also answered. Its id is random and not reported: it stays in
+ * the tables it entered (one entry among thousands).
+ */
+async function gethRun(boot: string, ours: CrawlRun | undefined): Promise<CrawlerReport> {
+  const seconds = Math.max(1, Math.ceil((ours?.wallMs ?? 10_000) / 1000));
+  const r = await gethCrawl(boot, seconds);
+  return {
+    nodeIds: [],
+    found: r.found,
+    answered: r.found,
+    requests: 0,
+    wallMs: r.wallMs,
+    cpuMs: r.cpuMs,
+    peakRssMb: r.peakRssMb,
+    heapGrowthKb: 0,
+  };
 }
 
 /** Stands up a prefilled network in its own process and crawls it with each crawler, one at a time. */
@@ -136,11 +169,7 @@ async function crawls(name: string, size: number, profile: object, crawlers: Cra
     (JSON.parse(await network.ask('metrics')) as Record<string, number>)['drop.request-rate'] ?? 0;
   for (const c of crawlers) {
     const dropsBefore = await rateDrops();
-    const crawler = new BenchChild('system-crawler.ts', [c.kind, ready.boot, c.mode, String(c.identities)], {
-      DISCV5_BACKEND: c.kind === 'rival' ? 'native' : c.kind,
-    });
-    const report = JSON.parse(await crawler.next()) as CrawlerReport;
-    await crawler.end();
+    const report = c.kind === 'geth' ? await gethRun(ready.boot, runs[0]) : await ourRun(c, ready.boot);
     const limitDrops = (await rateDrops()) - dropsBefore;
     for (const id of report.nodeIds) await network.ask(`remove ${id}`);
     const run: CrawlRun = {
@@ -167,9 +196,11 @@ async function crawls(name: string, size: number, profile: object, crawlers: Cra
   return runs;
 }
 
-/** Ready time, then idle CPU and memory over `idleSeconds`, of a clean prefilled network. */
-async function idleNetwork(size: number, idleSeconds: number) {
-  const network = new BenchChild('system-network.ts', [String(size)], { DISCV5_BACKEND: 'native' });
+/** Ready time, then idle CPU and memory over `idleSeconds`, of a clean prefilled network (in `processes` shards). */
+async function idleNetwork(size: number, idleSeconds: number, processes = 1) {
+  const network = new BenchChild('system-network.ts', [String(size), '{}', String(processes)], {
+    DISCV5_BACKEND: 'native',
+  });
   const ready = JSON.parse(await network.next()) as NetworkReady;
   const idle = JSON.parse(await network.ask(`idle ${idleSeconds}`)) as {
     cpuMs: number;
@@ -177,7 +208,7 @@ async function idleNetwork(size: number, idleSeconds: number) {
     rssAfter: number;
   };
   await network.end();
-  const r = { size, readyMs: ready.readyMs, idleCpu: idle.cpuMs / (idleSeconds * 10), idleSeconds, ...idle };
+  const r = { size, processes, readyMs: ready.readyMs, idleCpu: idle.cpuMs / (idleSeconds * 10), idleSeconds, ...idle };
   console.log(
     `testnet of ${size}: ready in ${seconds(r.readyMs)}, idle ${r.idleCpu.toFixed(1)}% of a core over ${idleSeconds} s, RSS ${idle.rssBefore} -> ${idle.rssAfter} MB`,
   );
@@ -218,10 +249,11 @@ const ours = [
   spec('native, fast', 'native', 'fast'),
   spec('native, fast, 4 identities', 'native', 'fast', 4),
   spec('js, full', 'js', 'full'),
+  spec(`go-ethereum devp2p ${GETH_VERSION}, same time as native full`, 'geth', 'full'),
 ];
 const crawlRuns: CrawlRun[] = [
   ...(await crawls('clean', big, {}, ours)),
-  ...(await crawls('realistic', big, REALISTIC, [ours[0], ours[1]] as CrawlerSpec[])),
+  ...(await crawls('realistic', big, REALISTIC, [ours[0], ours[1], ours[4]] as CrawlerSpec[])),
   // Full mode asks a node about 12 times, but spread over the crawl: a limit of 10 per second per
   // requester is not met (see the drops); one of 2 is, and there identities help.
   ...(await crawls('rate-limited (10/s)', quick ? 500 : 1_000, { rateLimit: 10 }, [
@@ -239,7 +271,16 @@ const crawlRuns: CrawlRun[] = [
   ])),
 ];
 const idleRuns = [];
-for (const size of quick ? [1_000] : [1_000, 10_000]) idleRuns.push(await idleNetwork(size, quick ? 10 : 120));
+// The 1,000-node network idles for 10 minutes: its memory must stay flat. 50,000 nodes need
+// several processes (one holds at most about 20,000 sockets here).
+const idlePlan: [number, number, number][] = quick
+  ? [[1_000, 10, 1]]
+  : [
+      [1_000, 600, 1],
+      [10_000, 120, 1],
+      [50_000, 120, 4],
+    ];
+for (const [size, idleSeconds, processes] of idlePlan) idleRuns.push(await idleNetwork(size, idleSeconds, processes));
 
 // --- report --------------------------------------------------------------------------------------
 const hsRate = (r: HandshakeRun) => (r.completed * 1000) / r.serverCpuMs;
@@ -259,15 +300,15 @@ const crawlTable = [
   '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...crawlRuns.map(
     (r) =>
-      `| ${r.network}, ${r.size} | ${r.crawler} | ${r.found} of ${r.size} | ${r.answered} of ${r.answering} | ${seconds(r.wallMs)} | ${perNode(r.cpuMs, r.found)} | ${(r.requests / Math.max(r.found, 1)).toFixed(1)} | ${r.peakRssMb} MB | ${(r.heapGrowthKb / Math.max(r.found, 1)).toFixed(1)} KB |`,
+      `| ${r.network}, ${r.size} | ${r.crawler} | ${r.found} of ${r.size} | ${r.answered} of ${r.answering} | ${seconds(r.wallMs)} | ${perNode(r.cpuMs, r.found)} | ${r.kind === 'geth' ? 'not reported' : (r.requests / Math.max(r.found, 1)).toFixed(1)} | ${r.peakRssMb} MB | ${r.kind === 'geth' ? 'n/a (Go)' : `${(r.heapGrowthKb / Math.max(r.found, 1)).toFixed(1)} KB`} |`,
   ),
 ].join('\n');
 const idleTable = [
-  '| nodes | ready in | idle CPU | idle for | RSS before | RSS after |',
-  '| ---: | ---: | ---: | ---: | ---: | ---: |',
+  '| nodes | processes | ready in | idle CPU | idle for | RSS before | RSS after |',
+  '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...idleRuns.map(
     (r) =>
-      `| ${r.size} | ${seconds(r.readyMs)} | ${r.idleCpu.toFixed(1)}% of a core | ${r.idleSeconds} s | ${r.rssBefore} MB | ${r.rssAfter} MB |`,
+      `| ${r.size} | ${r.processes} | ${seconds(r.readyMs)} | ${r.idleCpu.toFixed(1)}% of a core | ${r.idleSeconds} s | ${r.rssBefore} MB | ${r.rssAfter} MB |`,
   ),
 ].join('\n');
 
@@ -297,7 +338,7 @@ ${crawlTable}
 
 ${verdicts}
 
-Prefilled testnets (one process, UDP loopback): time to ready, then CPU and memory while idle:
+Prefilled testnets (UDP loopback; 50,000 nodes in 4 processes, their CPU and memory summed): time to ready, then CPU (of all cores together) and memory while idle:
 
 ${idleTable}`;
 const section = `Run on ${new Date().toISOString().slice(0, 10)}: ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), Node ${process.version}.

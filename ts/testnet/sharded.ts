@@ -70,6 +70,11 @@ export class ShardedTestnet {
     return this.members[0]?.enr as Enr;
   }
 
+  /** The shards' process ids (a benchmark reads their CPU and memory). */
+  get pids(): number[] {
+    return this.#children.flatMap((c) => (c.pid === undefined ? [] : [c.pid]));
+  }
+
   /** Stops every shard (each stops its nodes when its stdin closes) and removes the records file. */
   async stop(): Promise<void> {
     await Promise.all(
