@@ -247,6 +247,32 @@ test('an asker that rejects with anything (even null) costs the node, never the 
   t.is(seen.length, 2);
 });
 
+test('nodes that answer once and then go quiet are retried, then left: the crawl ends (fast and full)', async (t) => {
+  for (const mode of ['fast', 'full'] as const) {
+    const records = Array.from({ length: 64 }, () => fake());
+    const answered = new Set<FakeRecord>();
+    const controller = new AbortController();
+    const asker = fakeAsker((r, distances) => {
+      // A bound for the spec only: without it, a crawl that kept asking would never end.
+      if (asker.asked.length > 20_000) controller.abort();
+      if (distances[0] === 0) return [r];
+      // Each node answers its first request for its table, and nothing after it.
+      if (answered.has(r)) return Promise.reject(new Error('request timed out'));
+      answered.add(r);
+      return records;
+    });
+    const summary = await crawl(asker, [records[0] as FakeRecord], {
+      mode,
+      signal: controller.signal,
+      rtt: { minMs: 1, maxMs: 5 },
+    });
+    t.is(summary.stop, 'done', mode);
+    t.is(summary.found, 64, mode);
+    t.is(summary.answered, 64, mode);
+    t.true(asker.asked.length < 64 * 10, `${mode}: ${asker.asked.length} requests`);
+  }
+});
+
 /** A crawl asker that fails the first `failures` requests to `seed` as a lost packet would, then asks through `inner`. */
 function flakySeed(inner: CrawlAsker, seed: Enr, failures: number): CrawlAsker & { seedCalls: number[] } {
   const seedCalls: number[] = [];

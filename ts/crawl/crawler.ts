@@ -58,6 +58,9 @@ interface Peer<R extends CrawlRecord> {
   limited: boolean;
   turn: number;
   paceMs: number;
+  /** Answers it has given, and how many it had given when its pace was last raised. */
+  answers: number;
+  answersAtPace: number;
   /** When its next request may go (performance.now()), while it is paced. */
   nextAt: number;
   reported: boolean;
@@ -208,6 +211,8 @@ export async function crawl<R extends CrawlRecord = Enr>(
       limited: limitedSeen >= LIMITS_COMMON,
       turn: 0,
       paceMs: 0,
+      answers: 0,
+      answersAtPace: 0,
       nextAt: 0,
       reported: false,
       failed: false,
@@ -251,6 +256,10 @@ export async function crawl<R extends CrawlRecord = Enr>(
   const limitedBy = (peer: Peer<R>) => {
     if (peer.paceMs === 0) limitedSeen++;
     peer.limited = true;
+    // Raised again only once it has answered at the pace set: a node that has gone quiet for good
+    // is not waited on ever longer, it fails its tries.
+    if (peer.paceMs > 0 && peer.answers === peer.answersAtPace) return;
+    peer.answersAtPace = peer.answers;
     peer.paceMs = Math.min(MAX_PACE_MS, Math.max(MIN_PACE_MS, peer.paceMs * 2));
   };
   /** Waits for `peer`'s next turn, and books the one after it. */
@@ -286,6 +295,8 @@ export async function crawl<R extends CrawlRecord = Enr>(
       for (let attempt = 1; ; attempt++) {
         if (peer.paceMs > 0) await paced(peer);
         if (over) return;
+        // Another request of its has failed all its tries meanwhile.
+        if (peer.failed) throw new Error(node.error ?? 'ERR_REQUEST_TIMEOUT');
         sent = performance.now();
         try {
           records = await nextAsker(peer).findNodes(node.enr, distances, { retries: 0, timeoutMs: limit });
@@ -301,6 +312,7 @@ export async function crawl<R extends CrawlRecord = Enr>(
         node.rttMs = Math.round(performance.now() - sent);
         rtt.add(node.rttMs);
       }
+      peer.answers++;
       if (!node.answered && mode === 'fast') probeFrom(peer);
       node.answered = true;
       node.lastSeen = Date.now();
@@ -370,8 +382,9 @@ export async function crawl<R extends CrawlRecord = Enr>(
       }
       if (inFlight === 0 && head >= ready.length && waiting.size === 0) {
         // Fast: the count of nodes has grown since the first were probed, and probes of nodes that
-        // did not answer were released: the answered nodes take up what is left, until nothing is.
-        if (mode === 'fast') for (const p of peers.values()) if (p.node.answered) probeFrom(p);
+        // did not answer were released: the answered nodes (those that have not gone quiet since)
+        // take up what is left, until nothing is.
+        if (mode === 'fast') for (const p of peers.values()) if (p.node.answered && !p.failed) probeFrom(p);
         if (head >= ready.length) break;
         continue;
       }
