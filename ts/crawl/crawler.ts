@@ -2,10 +2,11 @@
  * A crawler that enumerates a whole network (DESIGN.md, "Crawling fast"): for every node found it
  * asks for the node's current record (FINDNODE [0], full mode) and walks its table from distance
  * 256 down (walk.ts). Many requests are in flight at once (default 512), never more than a few per
- * peer and identity; a node that never answers costs two time limits, which follow the round
+ * peer and identity; a node that never answers costs three time limits, which follow the round
  * trips seen (rtt.ts), and is reported, not waited on. Seeds get patience: several rounds with
- * back-off and longer limits. With several identities (askers), each with its own socket and key,
- * a peer's requests are spread over them, so per-requester rate limits slow the crawl less.
+ * back-off and longer limits. A node that drops requests after answering (a per-requester rate
+ * limit) is paced; with several identities (askers), each with its own socket and key, each node is
+ * asked from one of them, and one that limits from all of them in turn.
  *
  * What a crawl keeps is bounded whatever the network answers: at most `maxNodes` nodes, at most
  * `maxNodesPerIp` node ids per IP address (so that a peer answering with thousands of made-up
@@ -19,6 +20,7 @@ import { logDistance } from '../kademlia/distance.js';
 import { callSafely, detach, type FailureCounter } from '../util/safe.js';
 import { Waker } from '../util/wake.js';
 import { IpCap } from './ip-cap.js';
+import { Pacing, type PeerPace } from './pace.js';
 import { PrefixProbes } from './probes.js';
 import { RttEstimator } from './rtt.js';
 import type { CrawlAsker, CrawledNode, CrawlOptions, CrawlRecord, CrawlSummary } from './types.js';
@@ -49,31 +51,12 @@ interface Peer<R extends CrawlRecord> {
   /** Rounds a seed has had (0 for other nodes, which get no extra rounds). */
   seedRound: number;
   isSeed: boolean;
-  /** The identity it is asked from (differs from node to node, so that all identities share the load). */
-  base: number;
-  /**
-   * It dropped a request after answering (a per-requester rate limit, or a lost packet): its
-   * requests now go from every identity in turn, and are spaced `paceMs` apart per identity.
-   */
-  limited: boolean;
-  turn: number;
-  paceMs: number;
-  /** Answers it has given, and how many it had given when its pace was last raised. */
-  answers: number;
-  answersAtPace: number;
-  /** When its next request may go (performance.now()), while it is paced. */
-  nextAt: number;
+  /** Which identity asks it, and how far apart (pace.ts). */
+  pace: PeerPace;
   reported: boolean;
-  /** It never answered and has had all its tries: its other requests fail at once. */
+  /** A request of its has had all its tries (before it answered, or after): its other requests fail at once. */
   failed: boolean;
 }
-
-/** The space between a limiting peer's requests from one identity: from its first drop, and at most. */
-const MIN_PACE_MS = 100;
-const MAX_PACE_MS = 2_000;
-
-/** Nodes seen limiting requests after which the network is taken to limit them (per requester). */
-const LIMITS_COMMON = 16;
 
 /** Defaults of `maxNodes` and `maxNodesPerIp`. */
 export const DEFAULT_MAX_NODES = 200_000;
@@ -157,8 +140,7 @@ export async function crawl<R extends CrawlRecord = Enr>(
   };
 
   const probes = new PrefixProbes();
-  /** Nodes that have dropped a request after answering (see `limitedBy`). */
-  let limitedSeen = 0;
+  const pacing = new Pacing(askers.length);
   const enqueue = (peer: Peer<R>, ...tasks: Task[]) => {
     peer.pending += tasks.length;
     for (const t of tasks) ready.push([peer, t]);
@@ -206,14 +188,7 @@ export async function crawl<R extends CrawlRecord = Enr>(
       held: [],
       seedRound: 0,
       isSeed,
-      base: peers.size % askers.length,
-      // Once limits are common, a new node's requests are spread over the identities from the start.
-      limited: limitedSeen >= LIMITS_COMMON,
-      turn: 0,
-      paceMs: 0,
-      answers: 0,
-      answersAtPace: 0,
-      nextAt: 0,
+      pace: pacing.forNode(peers.size),
       reported: false,
       failed: false,
     };
@@ -244,32 +219,6 @@ export async function crawl<R extends CrawlRecord = Enr>(
     return true;
   };
 
-  /** The identity to ask `peer` from: its own one, or (once it limits us) each in turn. */
-  const nextAsker = (peer: Peer<R>) =>
-    askers[(peer.base + (peer.limited ? peer.turn++ : 0)) % askers.length] as CrawlAsker<R>;
-  /**
-   * A node that answered and then let a request go unanswered most likely limits requests per
-   * requester (or lost a packet): its requests are spread over every identity and spaced, each
-   * drop doubling the space (100 ms to 2 s per identity), so that one identity keeps under its
-   * limit and several share it.
-   */
-  const limitedBy = (peer: Peer<R>) => {
-    if (peer.paceMs === 0) limitedSeen++;
-    peer.limited = true;
-    // Raised again only once it has answered at the pace set: a node that has gone quiet for good
-    // is not waited on ever longer, it fails its tries.
-    if (peer.paceMs > 0 && peer.answers === peer.answersAtPace) return;
-    peer.answersAtPace = peer.answers;
-    peer.paceMs = Math.min(MAX_PACE_MS, Math.max(MIN_PACE_MS, peer.paceMs * 2));
-  };
-  /** Waits for `peer`'s next turn, and books the one after it. */
-  const paced = (peer: Peer<R>): Promise<void> | undefined => {
-    const now = performance.now();
-    const at = Math.max(now, peer.nextAt);
-    peer.nextAt = at + peer.paceMs / askers.length;
-    return at > now ? new Promise((r) => setTimeout(r, at - now)) : undefined;
-  };
-
   // Total: whatever the asker or the records do, the bookkeeping in `finally` runs and nothing rejects.
   const run = async (peer: Peer<R>, task: Task) => {
     const { node } = peer;
@@ -283,7 +232,6 @@ export async function crawl<R extends CrawlRecord = Enr>(
       // crawler can be slower than those); at 1% loss per datagram a first contact (four or more
       // datagrams) fails about one time in twenty, so three tries miss about one node in 8,000.
       // Once a node has failed all its tries its other requests are not sent.
-      if (peer.failed) throw new Error(node.error ?? 'ERR_REQUEST_TIMEOUT');
       let limit =
         node.rttMs !== undefined
           ? rtt.knownMs(node.rttMs)
@@ -293,18 +241,18 @@ export async function crawl<R extends CrawlRecord = Enr>(
       let records: R[];
       let sent: number;
       for (let attempt = 1; ; attempt++) {
-        if (peer.paceMs > 0) await paced(peer);
+        if (peer.pace.paceMs > 0) await peer.pace.wait(askers.length);
         if (over) return;
-        // Another request of its has failed all its tries meanwhile.
         if (peer.failed) throw new Error(node.error ?? 'ERR_REQUEST_TIMEOUT');
         sent = performance.now();
         try {
-          records = await nextAsker(peer).findNodes(node.enr, distances, { retries: 0, timeoutMs: limit });
+          const from = askers[peer.pace.next(askers.length)] as CrawlAsker<R>;
+          records = await from.findNodes(node.enr, distances, { retries: 0, timeoutMs: limit });
           break;
         } catch (err) {
           if (attempt >= 3 || over) throw err;
           if (attempt === 2) limit *= 2;
-          if (node.answered) limitedBy(peer);
+          if (node.answered) pacing.dropped(peer.pace);
         }
       }
       if (over) return;
@@ -312,7 +260,7 @@ export async function crawl<R extends CrawlRecord = Enr>(
         node.rttMs = Math.round(performance.now() - sent);
         rtt.add(node.rttMs);
       }
-      peer.answers++;
+      peer.pace.answered();
       if (!node.answered && mode === 'fast') probeFrom(peer);
       node.answered = true;
       node.lastSeen = Date.now();
@@ -368,7 +316,7 @@ export async function crawl<R extends CrawlRecord = Enr>(
       // Start what the limits allow; a request for a busy peer waits with that peer.
       while (inFlight < concurrency && head < ready.length) {
         const [peer, task] = ready[head++] as [Peer<R>, Task];
-        if (peer.inFlight >= perPeer * (peer.limited ? askers.length : 1)) {
+        if (peer.inFlight >= perPeer * (peer.pace.limited ? askers.length : 1)) {
           peer.held.push(task);
           continue;
         }
