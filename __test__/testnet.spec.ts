@@ -268,14 +268,14 @@ serial(
       t.is(result.found, 40, `crawl ${i}`);
       t.is(result.answered, 40, `crawl ${i}`);
     }
-    // Each crawl left every node a session and a record; a node keeps at most 32 of each (prefilledConfig).
+    // Each crawl left every node a session and a record; a node keeps at most 16 of each (prefilledConfig).
     for (const n of net.nodes) {
       const m = n.metrics();
-      t.true((m['state.sessions'] ?? 0) <= 32, `${m['state.sessions']} sessions`);
-      t.true((m['state.knownEnrs'] ?? 0) <= 32, `${m['state.knownEnrs']} records held outside the table`);
+      t.true((m['state.sessions'] ?? 0) <= 16, `${m['state.sessions']} sessions`);
+      t.true((m['state.knownEnrs'] ?? 0) <= 16, `${m['state.knownEnrs']} records held outside the table`);
     }
     t.true(
-      net.nodes.some((n) => n.metrics()['state.sessions'] === 32),
+      net.nodes.some((n) => n.metrics()['state.sessions'] === 16),
       'the cap was reached',
     );
   },

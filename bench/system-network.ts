@@ -8,7 +8,8 @@
  * - `remove <id>`: a crawler has left; take it out of every table, so the next one meets the same network;
  * - `metrics`: the network's metrics (datagrams, drops by reason, ...) summed over its nodes;
  * - `idle <seconds>`: its CPU (ms) and resident memory (MB) before and after that long untouched
- *   (of every shard, read from /proc, when sharded).
+ *   (of every shard, read from /proc, when sharded), and in one process the heap that survives a
+ *   collection before and after (resident memory also holds garbage not yet collected).
  * `remove` and `metrics` need the network in this process. It exits when stdin closes.
  * Usage: node --import tsx bench/system-network.ts <nodes> [profile JSON] [processes]
  */
@@ -35,6 +36,14 @@ function procUsage(pids: number[]): { cpuMs: number; rssMb: number } {
     rssKb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
   }
   return { cpuMs: ticks * 10, rssMb: Math.round(rssKb / 1024) }; // 100 ticks a second on Linux
+}
+
+/** The heap (MB) that survives a collection, when this process runs the network and may collect (--expose-gc). */
+function retainedMb(): number | undefined {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (processes > 1 || gc === undefined) return undefined;
+  gc();
+  return Math.round(process.memoryUsage().heapUsed / 1e6);
 }
 
 const ownUsage = () => {
@@ -81,10 +90,18 @@ await serveCommands(async (line) => {
     return JSON.stringify(sum);
   }
   if (command === 'idle' && arg !== undefined) {
+    const heapBefore = retainedMb();
     const before = started.usage();
     await new Promise((r) => setTimeout(r, Number(arg) * 1000));
     const after = started.usage();
-    return JSON.stringify({ cpuMs: after.cpuMs - before.cpuMs, rssBefore: before.rssMb, rssAfter: after.rssMb });
+    const heapAfter = retainedMb();
+    return JSON.stringify({
+      cpuMs: after.cpuMs - before.cpuMs,
+      rssBefore: before.rssMb,
+      rssAfter: after.rssMb,
+      heapBefore,
+      heapAfter,
+    });
   }
   return `unknown command: ${line}`;
 });

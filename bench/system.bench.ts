@@ -206,6 +206,8 @@ async function idleNetwork(size: number, idleSeconds: number, processes = 1) {
     cpuMs: number;
     rssBefore: number;
     rssAfter: number;
+    heapBefore?: number;
+    heapAfter?: number;
   };
   await network.end();
   const r = { size, processes, readyMs: ready.readyMs, idleCpu: idle.cpuMs / (idleSeconds * 10), idleSeconds, ...idle };
@@ -303,12 +305,13 @@ const crawlTable = [
       `| ${r.network}, ${r.size} | ${r.crawler} | ${r.found} of ${r.size} | ${r.answered} of ${r.answering} | ${seconds(r.wallMs)} | ${perNode(r.cpuMs, r.found)} | ${r.kind === 'geth' ? 'not reported' : (r.requests / Math.max(r.found, 1)).toFixed(1)} | ${r.peakRssMb} MB | ${r.kind === 'geth' ? 'n/a (Go)' : `${(r.heapGrowthKb / Math.max(r.found, 1)).toFixed(1)} KB`} |`,
   ),
 ].join('\n');
+const mb = (v: number | undefined) => (v === undefined ? 'n/a (shards)' : `${v} MB`);
 const idleTable = [
-  '| nodes | processes | ready in | idle CPU | idle for | RSS before | RSS after |',
-  '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  '| nodes | processes | ready in | idle CPU | idle for | RSS before | RSS after | heap kept, before | heap kept, after |',
+  '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...idleRuns.map(
     (r) =>
-      `| ${r.size} | ${r.processes} | ${seconds(r.readyMs)} | ${r.idleCpu.toFixed(1)}% of a core | ${r.idleSeconds} s | ${r.rssBefore} MB | ${r.rssAfter} MB |`,
+      `| ${r.size} | ${r.processes} | ${seconds(r.readyMs)} | ${r.idleCpu.toFixed(1)}% of a core | ${r.idleSeconds} s | ${r.rssBefore} MB | ${r.rssAfter} MB | ${mb(r.heapBefore)} | ${mb(r.heapAfter)} |`,
   ),
 ].join('\n');
 
@@ -338,7 +341,7 @@ ${crawlTable}
 
 ${verdicts}
 
-Prefilled testnets (UDP loopback; 50,000 nodes in 4 processes, their CPU and memory summed): time to ready, then CPU (of all cores together) and memory while idle:
+Prefilled testnets (UDP loopback; 50,000 nodes in 4 processes, their CPU and memory summed): time to ready, then CPU (of all cores together) and memory while idle (resident, and the heap that survives a collection: resident memory also holds garbage not yet collected):
 
 ${idleTable}`;
 const section = `Run on ${new Date().toISOString().slice(0, 10)}: ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), Node ${process.version}.

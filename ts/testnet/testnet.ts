@@ -92,11 +92,12 @@ export function prefilledConfig(nodes: number): Partial<Discv5Config> {
     // crawler and its record (about 3.5 KB a node): with a real node's caches (1,000 sessions,
     // 10,000 records) a 10,000-node network crawled again and again grows by 35 MB a crawl and runs
     // out of heap after some 70 crawls. Its nodes talk to one table entry at a time (checks) and
-    // a few during a refresh: 32 sessions hold that (a session that fell out costs a handshake), and
-    // 32 records of nodes outside the table. A network crawled again and again levels off after
-    // 32 crawls.
-    sessionCacheCapacity: 32,
-    enrCacheSize: 32,
+    // a few during a refresh: 16 sessions hold that (a session that fell out costs a handshake), and
+    // 16 records of nodes outside the table. An idle network's checks make each node about two
+    // sessions a minute (a session and what goes with it: about 5 KB), so its memory levels off
+    // after about 8 minutes; a network crawled again and again after 16 crawls.
+    sessionCacheCapacity: 16,
+    enrCacheSize: 16,
     verifiedEnrCacheSize: 64,
   };
 }
