@@ -88,17 +88,13 @@ export function prefilledConfig(nodes: number): Partial<Discv5Config> {
     revalidateNewBatch: 4,
     revalidateLiveIntervalMs: Math.max(60_000, nodes * 20),
     refreshIntervalMs: Math.max(600_000, nodes * 120),
-    // Thousands of nodes share a process, and every crawl leaves each of them a session with the
-    // crawler and its record (about 3.5 KB a node): with a real node's caches (1,000 sessions,
-    // 10,000 records) a 10,000-node network crawled again and again grows by 35 MB a crawl and runs
-    // out of heap after some 70 crawls. Its nodes talk to one table entry at a time (checks) and
-    // a few during a refresh: 16 sessions hold that (a session that fell out costs a handshake), and
-    // 16 records of nodes outside the table. An idle network's checks make each node about two
-    // sessions a minute (a session and what goes with it: about 5 KB), so its memory levels off
-    // after about 8 minutes; a network crawled again and again after 16 crawls.
-    sessionCacheCapacity: 16,
-    enrCacheSize: 16,
-    verifiedEnrCacheSize: 64,
+    // A node talks to its table (about 110 entries at 1,000 nodes, 165 at 10,000) and to crawlers:
+    // 256 sessions hold that. Fewer do harm: with 16, once every node's cache was full, a lookup's
+    // sessions pushed out ones still in use, each new handshake pushed out another, and a 1,000-node
+    // network made 24,000 handshakes in two minutes. Each crawl leaves every node a session (and
+    // the crawler's record, about 3.5 KB a node), so a 10,000-node network crawled many times in a
+    // row grows until its caches are full.
+    sessionCacheCapacity: 256,
   };
 }
 
