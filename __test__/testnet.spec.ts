@@ -344,6 +344,8 @@ serial('a testnet in several processes: members at fixed addresses, every table 
   t.teardown(() => net.stop());
   t.deepEqual(shardAddress(0), { ip: '127.0.0.1', port: 10_000 });
   t.deepEqual(shardAddress(20_001), { ip: '127.0.0.2', port: 10_001 });
+  // Dead records never name an address a shard binds, however large the network (up to 4,000,000).
+  t.false(Array.from({ length: 200 }, (_, a) => shardAddress(a * 20_000).ip).includes(DEAD_IP));
   const alive = net.members.filter((m) => !m.plan.dead);
   t.is(alive.length, 54);
   t.true(alive.every((m) => m.enr.ip === '127.0.0.1' && m.enr.udp === 10_000 + m.plan.index));

@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { type ProcUsage, procUsage } from './proc.js';
 
 const run = promisify(execFile);
 
@@ -90,21 +91,6 @@ export async function gethDevp2p(): Promise<string> {
   return installed;
 }
 
-/** Reads utime+stime (ms) and VmHWM (MB) of a live process; undefined once it has gone. */
-async function procUsage(pid: number, tickMs: number): Promise<{ cpuMs: number; peakRssMb: number } | undefined> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const status = await readFile(`/proc/${pid}/status`, 'utf8');
-    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    const hwmKb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    return { cpuMs: ticks * tickMs, peakRssMb: Math.round(hwmKb / 1024) };
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Crawls the network from `bootEnr` with `devp2p discv5 crawl` for `seconds`, in a process of its
  * own, and reports what it found and what it cost.
@@ -137,16 +123,12 @@ export async function gethCrawl(bootEnr: string, seconds: number): Promise<GethC
     child.stderr?.on('data', (d: Buffer) => {
       log = (log + d.toString()).slice(-4000);
     });
-    let polled: { cpuMs: number; peakRssMb: number } | undefined;
+    let polled: ProcUsage | undefined;
     let poller: NodeJS.Timeout | undefined;
     if (!timed && child.pid !== undefined) {
       const pid = child.pid;
-      const { stdout } = await run('getconf', ['CLK_TCK']).catch(() => ({ stdout: '100' }));
-      const tickMs = 1000 / Number(stdout.trim());
       poller = setInterval(() => {
-        void procUsage(pid, tickMs).then((u) => {
-          if (u !== undefined) polled = u;
-        });
+        polled = procUsage(pid) ?? polled;
       }, 200);
     }
     const code = await new Promise<number | null>((resolve, reject) => {

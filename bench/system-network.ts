@@ -13,29 +13,27 @@
  * `remove` and `metrics` need the network in this process. It exits when stdin closes.
  * Usage: node --import tsx bench/system-network.ts <nodes> [profile JSON] [processes]
  */
-import { readFileSync } from 'node:fs';
 import { CLEAN_PROFILE, type FaultProfile } from '../ts/testnet/plan.js';
 import { startShardedTestnet } from '../ts/testnet/sharded.js';
 import { startTestnet } from '../ts/testnet/testnet.js';
 import { truthOf } from '../ts/testnet/truth.js';
 import { serveCommands } from './child.js';
+import { procUsage } from './proc.js';
 
 const size = Number(process.argv[2]);
 const profile: FaultProfile = { ...CLEAN_PROFILE, ...(JSON.parse(process.argv[3] ?? '{}') as Partial<FaultProfile>) };
 const processes = Number(process.argv[4] ?? 1);
 
-/** CPU (ms) and resident memory (MB) of processes by id, from /proc (Linux): how a sharded network is measured. */
-function procUsage(pids: number[]): { cpuMs: number; rssMb: number } {
-  let ticks = 0;
-  let rssKb = 0;
+/** CPU (ms) and resident memory (MB) of the shards, summed: how a sharded network is measured. */
+function shardsUsage(pids: number[]): { cpuMs: number; rssMb: number } {
+  let cpuMs = 0;
+  let rssMb = 0;
   for (const pid of pids) {
-    // Fields after the command (which may hold spaces, so split after its closing parenthesis).
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
-    rssKb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    const u = procUsage(pid);
+    cpuMs += u?.cpuMs ?? 0;
+    rssMb += u?.rssMb ?? 0;
   }
-  return { cpuMs: ticks * 10, rssMb: Math.round(rssKb / 1024) }; // 100 ticks a second on Linux
+  return { cpuMs, rssMb };
 }
 
 /** The heap (MB) that survives a collection, when this process runs the network and may collect (--expose-gc). */
@@ -56,26 +54,21 @@ const ownUsage = () => {
 async function start() {
   if (processes > 1) {
     const net = await startShardedTestnet({ nodes: size, processes, profile, seed: 1 });
-    const ids = net.members.map((m) => m.enr.nodeIdHex);
-    const answering = net.members.filter((m) => !m.plan.dead && !m.plan.nat).map((m) => m.enr.nodeIdHex);
-    return { boot: net.bootEnr.text, readyMs: net.readyMs, ids, answering, usage: () => procUsage(net.pids), net };
+    return { net, usage: () => shardsUsage(net.pids) };
   }
-  const net = await startTestnet({ nodes: size, prefill: true, profile, seed: 1 });
-  const truth = truthOf(net);
-  return {
-    boot: net.boot.localEnr.text,
-    readyMs: net.readyMs,
-    ids: truth.members.map((m) => m.nodeId),
-    answering: truth.members.filter((m) => m.answersUnsolicited).map((m) => m.nodeId),
-    usage: ownUsage,
-    net,
-  };
+  return { net: await startTestnet({ nodes: size, prefill: true, profile, seed: 1 }), usage: ownUsage };
 }
 
 const started = await start();
 const { net } = started;
+const truth = truthOf(net);
 process.stdout.write(
-  `${JSON.stringify({ boot: started.boot, readyMs: started.readyMs, ids: started.ids, answering: started.answering })}\n`,
+  `${JSON.stringify({
+    boot: net.bootEnr.text,
+    readyMs: net.readyMs,
+    ids: truth.members.map((m) => m.nodeId),
+    answering: truth.members.filter((m) => m.answersUnsolicited).map((m) => m.nodeId),
+  })}\n`,
 );
 
 await serveCommands(async (line) => {

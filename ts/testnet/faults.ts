@@ -9,6 +9,7 @@
  */
 import { addressKey } from '../transport/address.js';
 import type { PacketHandler, SocketAddress, Transport } from '../transport/types.js';
+import type { FaultProfile, MemberPlan } from './plan.js';
 
 export interface LinkFaults {
   /** Round trip this link adds, in ms (0: none). */
@@ -134,4 +135,15 @@ export class FaultyTransport implements Transport {
     this.#open.delete(key);
     return false;
   }
+}
+
+/** A member's link with its faults (its round trip, the profile's loss, NAT), or undefined if it has none. */
+export function faultyLink(
+  inner: Transport,
+  plan: MemberPlan,
+  profile: FaultProfile,
+  random: () => number,
+): FaultyTransport | undefined {
+  if (plan.rttMs <= 0 && profile.loss <= 0 && !plan.nat) return undefined;
+  return new FaultyTransport(inner, { rttMs: plan.rttMs, loss: profile.loss, nat: plan.nat }, random);
 }

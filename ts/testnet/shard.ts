@@ -7,11 +7,10 @@
 import { readFileSync } from 'node:fs';
 import { Enr } from '../enr/enr.js';
 import { createCrypto, Discv5, type Discv5Config } from '../index.js';
-import type { Transport } from '../transport/types.js';
-import { UdpTransport } from '../transport/udp.js';
-import { FaultyTransport } from './faults.js';
+import { faultyLink } from './faults.js';
 import { type FaultProfile, planMembers, seededRandom } from './plan.js';
 import { prefillBuckets } from './prefill.js';
+import { memberSocket } from './testnet.js';
 
 export interface ShardSpec {
   /** The file with every member's record, one `enr:` text a line, in member order. */
@@ -44,13 +43,8 @@ export async function runShard(spec: ShardSpec): Promise<void> {
     const plan = plans[i];
     const enr = records[i] as Enr;
     if (plan === undefined || plan.dead) continue;
-    let transport: Transport = new UdpTransport({
-      ip4: { ip: enr.ip as string, port: enr.udp as number },
-      receiveBufferSize: 1 << 20,
-      sendBufferSize: 1 << 20,
-    });
-    if (plan.rttMs > 0 || spec.profile.loss > 0 || plan.nat)
-      transport = new FaultyTransport(transport, { rttMs: plan.rttMs, loss: spec.profile.loss, nat: plan.nat }, random);
+    const socket = memberSocket(enr.ip as string, enr.udp as number);
+    const transport = faultyLink(socket, plan, spec.profile, random) ?? socket;
     const node = await Discv5.create({ privateKey: plan.privateKey, crypto, transport, enr, config: spec.config });
     await node.start();
     node.prefillTable((buckets[i] as number[]).map((j) => records[j] as Enr));

@@ -16,7 +16,7 @@ import { Enr } from '../enr/enr.js';
 import { createCrypto, type Discv5Config } from '../index.js';
 import { CLEAN_PROFILE, type FaultProfile, type MemberPlan, networkEntries, planMembers } from './plan.js';
 import type { ShardSpec } from './shard.js';
-import { DEAD_IP, prefilledConfig } from './testnet.js';
+import { deadAddress, memberConfig } from './testnet.js';
 
 /** Members per loopback address (and ports per address, from FIRST_PORT). */
 const PER_ADDRESS = 20_000;
@@ -100,7 +100,7 @@ export async function startShardedTestnet(options: ShardedOptions): Promise<Shar
   if (options.nodes > PER_ADDRESS * 200) throw new RangeError('too many members for the loopback addresses used');
   const plans = planMembers(crypto, options.nodes, profile, seed);
   const members = plans.map((plan) => {
-    const at = plan.dead ? { ip: DEAD_IP, port: 1025 + (plan.index % 64_000) } : shardAddress(plan.index);
+    const at = plan.dead ? deadAddress(plan.index) : shardAddress(plan.index);
     const enr = Enr.create(
       plan.privateKey,
       { ip: at.ip, udp: at.port, ...networkEntries(plan.network, plan.index) },
@@ -111,11 +111,7 @@ export async function startShardedTestnet(options: ShardedOptions): Promise<Shar
   const dir = mkdtempSync(join(tmpdir(), 'discv5-testnet-'));
   const recordsFile = join(dir, 'records.txt');
   writeFileSync(recordsFile, `${members.map((m) => m.enr.text).join('\n')}\n`, { mode: 0o600 });
-  const config = {
-    ...prefilledConfig(options.nodes),
-    ...(profile.rateLimit > 0 ? { requestsPerNodePerSecond: profile.rateLimit } : {}),
-    ...options.config,
-  };
+  const config = memberConfig(true, options.nodes, profile, options.config);
   const per = Math.ceil(options.nodes / options.processes);
   const children: ChildProcess[] = [];
   const net = new ShardedTestnet(members, profile, seed, children, dir);

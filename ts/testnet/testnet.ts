@@ -13,7 +13,7 @@ import { MemoryNetwork } from '../transport/memory.js';
 import type { Transport } from '../transport/types.js';
 import { UdpTransport } from '../transport/udp.js';
 import { bootstrapMembers } from './bootstrap.js';
-import { FaultyTransport } from './faults.js';
+import { type FaultyTransport, faultyLink } from './faults.js';
 import {
   CLEAN_PROFILE,
   type FaultProfile,
@@ -51,8 +51,36 @@ export interface TestnetMember {
   link: FaultyTransport | undefined;
 }
 
-/** Where dead members' records point: a loopback address no testnet node binds. */
-export const DEAD_IP = '127.0.0.2';
+/**
+ * Where dead members' records point: a loopback address no testnet node binds (a sharded testnet
+ * binds 127.0.0.1 up to 127.0.0.201; at 127.0.0.2 its members from 20,000 on listened on the very
+ * ports dead records named).
+ */
+export const DEAD_IP = '127.0.255.254';
+
+/** A dead member's address: DEAD_IP, a port of its own. */
+export function deadAddress(index: number): { ip: string; port: number } {
+  return { ip: DEAD_IP, port: 1025 + (index % 64_000) };
+}
+
+/** A member's UDP socket (buffers of 1 MiB: a testnet's nodes burst together). */
+export function memberSocket(ip: string, port: number): Transport {
+  return new UdpTransport({ ip4: { ip, port }, receiveBufferSize: 1 << 20, sendBufferSize: 1 << 20 });
+}
+
+/** A member's settings: the testnet's (prefilled or not), the profile's rate limit, then the caller's. */
+export function memberConfig(
+  prefill: boolean,
+  nodes: number,
+  profile: FaultProfile,
+  override: Partial<Discv5Config> = {},
+): Partial<Discv5Config> {
+  return {
+    ...(prefill ? prefilledConfig(nodes) : TESTNET_CONFIG),
+    ...(profile.rateLimit > 0 ? { requestsPerNodePerSecond: profile.rateLimit } : {}),
+    ...override,
+  };
+}
 
 /**
  * Testnet nodes share one event loop, which falls behind when thousands of them work at once, so
@@ -165,30 +193,20 @@ export async function startTestnet(options: TestnetOptions): Promise<Testnet> {
   const network = options.transport === 'memory' ? new MemoryNetwork({ seed }) : undefined;
   const plans = planMembers(crypto, options.nodes, profile, seed);
   const random = seededRandom(seed ^ 0x5eed);
-  const config: Partial<Discv5Config> = {
-    ...(prefill ? prefilledConfig(options.nodes) : TESTNET_CONFIG),
-    ...(profile.rateLimit > 0 ? { requestsPerNodePerSecond: profile.rateLimit } : {}),
-    ...options.config,
-  };
+  const config = memberConfig(prefill, options.nodes, profile, options.config);
   const members: TestnetMember[] = [];
   for (const plan of plans) {
     const entries = networkEntries(plan.network, plan.index);
     if (plan.dead) {
-      const port = 1025 + (plan.index % 64_000);
-      const enr = Enr.create(plan.privateKey, { ip: DEAD_IP, udp: port, ...entries }, crypto);
+      const at = deadAddress(plan.index);
+      const enr = Enr.create(plan.privateKey, { ip: at.ip, udp: at.port, ...entries }, crypto);
       members.push({ plan, enr, node: undefined, link: undefined });
       continue;
     }
     const port = options.basePort ? options.basePort + plan.index : 0;
-    let transport: Transport = network
-      ? network.transport('127.0.0.1')
-      : new UdpTransport({ ip4: { ip: '127.0.0.1', port }, receiveBufferSize: 1 << 20, sendBufferSize: 1 << 20 });
-    let link: FaultyTransport | undefined;
-    if (plan.rttMs > 0 || profile.loss > 0 || plan.nat) {
-      link = new FaultyTransport(transport, { rttMs: plan.rttMs, loss: profile.loss, nat: plan.nat }, random);
-      transport = link;
-    }
-    const node = await Discv5.create({ privateKey: plan.privateKey, crypto, transport, config });
+    const socket: Transport = network ? network.transport('127.0.0.1') : memberSocket('127.0.0.1', port);
+    const link = faultyLink(socket, plan, profile, random);
+    const node = await Discv5.create({ privateKey: plan.privateKey, crypto, transport: link ?? socket, config });
     await node.start();
     // The record gets its network's entries once the bound port is known: one more signature.
     const enr = node.updateLocalEnr(entries);
