@@ -19,7 +19,8 @@ const work = mkdtempSync(join(tmpdir(), 'discv5-cli-'));
 test.after.always(() => rmSync(work, { recursive: true, force: true }));
 
 function run(...args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000 });
+  // In the test's own folder: `crawl` records into ./discv5.db by default.
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000, cwd: work });
   return { code: r.status, out: r.stdout.trim(), err: r.stderr.trim() };
 }
 
@@ -28,7 +29,7 @@ async function start(
   t: ExecutionContext,
   ...args: string[]
 ): Promise<{ child: ChildProcess; first: string; stderr: () => string }> {
-  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: work });
   let err = '';
   child.stderr?.on('data', (d: Buffer) => {
     err += d.toString();

@@ -30,6 +30,8 @@ const crawlOptions = {
   concurrency: { type: 'string' as const },
   mode: { type: 'string' as const },
   identities: { type: 'string' as const },
+  db: { type: 'string' as const },
+  vantage: { type: 'string' as const },
 };
 
 const COMMANDS: Record<string, Command> = {
@@ -94,7 +96,7 @@ const COMMANDS: Record<string, Command> = {
   },
   testnet: {
     usage:
-      'discv5 testnet --nodes N [--transport udp|memory] [--base-port P] [--prefill [--processes P] [--dead F] [--latency MIN-MAX] [--loss F] [--nat F] [--rate-limit N] [--foreign F]] [--seed N] [--truth F.json] [--crawl [--mode full|fast] [--identities N] [--out F.ndjson] [--nodes-json F]]',
+      'discv5 testnet --nodes N [--transport udp|memory] [--base-port P] [--prefill [--processes P] [--dead F] [--latency MIN-MAX] [--loss F] [--nat F] [--rate-limit N] [--foreign F]] [--seed N] [--truth F.json] [--crawl [--mode full|fast] [--identities N] [--out F.ndjson] [--nodes-json F] [--db FILE|postgres://URL] [--vantage NAME]]',
     summary:
       'N nodes on loopback in one process, prefilled as a converged network (--prefill, ready in seconds, with faults of the internet) or bootstrapped; prints the bootnode record first; --truth writes the ground truth; --crawl crawls it, scores the crawl and stops',
     options: {
@@ -118,10 +120,12 @@ const COMMANDS: Record<string, Command> = {
   },
   crawl: {
     usage:
-      'discv5 crawl [--bootnodes ENR,...] [--bootnodes-file F] [--network mainnet|sepolia|holesky|hoodi] [--reseed nodes.json] [--concurrency N] [--timeout S] [--out F.ndjson] [--nodes-json F] [--fork-digest HEX] [--max-nodes N] [--max-nodes-per-ip N] [--mode full|fast] [--identities N] [--bind IP:PORT]',
+      'discv5 crawl [--bootnodes ENR,...] [--bootnodes-file F] [--network mainnet|sepolia|holesky|hoodi] [--reseed nodes.json] [--concurrency N] [--timeout S] [--out F.ndjson] [--nodes-json F] [--fork-digest HEX] [--max-nodes N] [--max-nodes-per-ip N] [--mode full|fast] [--identities N] [--bind IP:PORT] [--db FILE|postgres://URL | --no-db] [--vantage NAME] [--resume]',
     summary:
-      'enumerates a whole network: every node, its newest record, whether it answered, its neighbours; then a summary',
+      'enumerates a whole network: every node, its newest record, whether it answered, its neighbours; then a summary. Records into a database as it goes: SQLite --db FILE (default discv5.db), PostgreSQL --db postgres://..., or none with --no-db; Ctrl-C or SIGTERM records the crawl as cancelled, --resume continues the last unfinished crawl of this --vantage',
     options: {
+      'no-db': { type: 'boolean' },
+      resume: { type: 'boolean' },
       bootnodes: { type: 'string' },
       'bootnodes-file': { type: 'string' },
       network: { type: 'string' },
@@ -174,7 +178,7 @@ async function main(argv: string[]): Promise<number> {
 
 main(process.argv.slice(2)).then(
   (code) => {
-    process.exitCode = code;
+    process.exitCode ??= code;
   },
   (err: unknown) => {
     const message = err instanceof Error ? err.message.split('\n')[0] : String(err);

@@ -103,7 +103,7 @@ export async function crawl<R extends CrawlRecord = Enr>(
   const ipCap = new IpCap(maxPerIp);
   const counters: FailureCounter = {
     inc(name, by = 1) {
-      if (name === 'callback.error.onNode') callbackErrors += by;
+      if (name === 'callback.error.onNode' || name === 'callback.error.onFound') callbackErrors += by;
       options.counters?.inc(name, by);
     },
   };
@@ -160,7 +160,7 @@ export async function crawl<R extends CrawlRecord = Enr>(
       known.node.lastSeen = Date.now();
       return known;
     }
-    if (selves.has(key)) return undefined;
+    if (selves.has(key) || visited?.has(key)) return undefined;
     if (peers.size >= maxNodes) {
       refusedMaxNodes++;
       return undefined;
@@ -180,6 +180,8 @@ export async function crawl<R extends CrawlRecord = Enr>(
       error: undefined,
       neighbors: new Set(),
       requests: 0,
+      askedAt: undefined,
+      failedDistances: [],
     };
     const peer: Peer<R> = {
       node,
@@ -193,6 +195,7 @@ export async function crawl<R extends CrawlRecord = Enr>(
       failed: false,
     };
     peers.set(key, peer);
+    if (options.onFound) callSafely(counters, 'onFound', () => options.onFound?.(enr), undefined);
     // Full: the node's record and its whole table from 256 down. Fast: its near buckets, and once
     // it has answered (a third of the records in a real network name nodes that are gone), the far
     // ones that no node of its prefixes has been asked for yet (probes.ts).
@@ -200,7 +203,9 @@ export async function crawl<R extends CrawlRecord = Enr>(
     else enqueue(peer, { distances: [], walk: 'near' });
     return peer;
   };
+  const visited = options.resume?.visited;
   for (const s of seeds) discover(s, true);
+  for (const r of options.resume?.pending ?? []) discover(r);
 
   /** A seed that has not answered gets another round after a back-off (0.5, 1, 2, ... s). */
   const retrySeed = (peer: Peer<R>, task: Task): boolean => {
@@ -225,6 +230,7 @@ export async function crawl<R extends CrawlRecord = Enr>(
     const distances = task.distances.length > 0 ? task.distances : nearDistances(peers.size);
     requests++;
     node.requests++;
+    node.askedAt ??= Date.now();
     let again = false;
     try {
       // Lost packets must not lose a node: a request that goes unanswered is sent twice more, the
@@ -289,7 +295,10 @@ export async function crawl<R extends CrawlRecord = Enr>(
         node.error ??= errorText(err);
         again = retrySeed(peer, task);
         if (!again) peer.failed = true;
-      } else if (!over) peer.failed = true; // it answered, then went (or limits us beyond our pace)
+      } else if (!over) {
+        peer.failed = true; // it answered, then went (or limits us beyond our pace)
+        if (task.walk !== 'record' && node.failedDistances.length < 256) node.failedDistances.push(...distances);
+      }
     } finally {
       inFlight--;
       peer.inFlight--;

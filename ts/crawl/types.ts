@@ -44,6 +44,16 @@ export interface CrawlOptions<R extends CrawlRecord = Enr> {
    * counted (`callbackErrors`, and `counters` if given) and does not stop the crawl.
    */
   onNode?: (node: CrawledNode<R>) => void;
+  /**
+   * Sees each new node's record when it is found (before it is asked anything), behind the same
+   * boundary as `onNode` (`callback.error.onFound`).
+   */
+  onFound?: (record: R) => void;
+  /**
+   * Continues an earlier crawl: the nodes it visited are not asked again (nor reported), and the
+   * records it found but did not visit are followed as if just found.
+   */
+  resume?: { visited: ReadonlySet<string>; pending: readonly NoInfer<R>[] };
   /** Nodes to keep at most (default 200,000); ids found beyond it are not asked (`refusedMaxNodes`). */
   maxNodes?: number;
   /**
@@ -76,6 +86,10 @@ export interface CrawledNode<R extends CrawlRecord = Enr> {
   neighbors: Set<string>;
   /** Requests sent to it (retries of a request not counted again). */
   requests: number;
+  /** When the first request to it was sent (ms since the epoch). */
+  askedAt: number | undefined;
+  /** Distances of its table asked in requests that failed every try after it had answered (at most 256 kept). */
+  failedDistances: number[];
 }
 
 export interface CrawlSummary<R extends CrawlRecord = Enr> {

@@ -1,5 +1,6 @@
 /** `discv5 crawl`: enumerates a whole network and writes what it found. */
 import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type CrawledNode, type CrawlSummary, crawl } from '../../crawl/crawler.js';
@@ -7,6 +8,7 @@ import { crawlerNodes } from '../../crawl/identities.js';
 import { forkDigestOf, gethNodesJson, nodeJson, summaryText } from '../../crawl/output.js';
 import { createCrypto, type Discv5, type Enr, EnrDecoder } from '../../index.js';
 import { parseHostPort, splitList, UsageError } from '../args.js';
+import { beginRecording, DEFAULT_CRAWL_DB, dbTarget, openForCrawl, type Recording } from './crawl-db.js';
 import type { Out } from './net.js';
 
 const NETWORKS = ['mainnet', 'sepolia', 'holesky', 'hoodi'];
@@ -45,12 +47,16 @@ function seedTexts(v: Record<string, unknown>): string[] {
   return seeds;
 }
 
-/** Crawls from `seeds` with `asker`, writing the outputs `v` names; returns the summary and its text. */
+/**
+ * Crawls from `seeds` with `asker`, writing the outputs `v` names and recording into the database
+ * (`recording`) as it goes; returns the summary and its text. An aborted crawl is recorded as cancelled.
+ */
 export async function crawlAndReport(
   asker: Discv5 | Discv5[],
   seeds: Enr[],
   v: Record<string, unknown>,
   out: Out,
+  extra: { signal?: AbortSignal; recording?: Recording } = {},
 ): Promise<{ text: string; summary: CrawlSummary }> {
   const forkFilter = (v['fork-digest'] as string | undefined)?.replace(/^0x/, '').toLowerCase();
   const concurrency = v.concurrency === undefined ? 512 : Number(v.concurrency);
@@ -72,6 +78,7 @@ export async function crawlAndReport(
   const ndjson = v.out ? createWriteStream(v.out as string) : undefined;
   const reported: CrawledNode[] = [];
   const isReported = new Set<CrawledNode>();
+  const finished = new Set<CrawledNode>();
   let done = 0;
   const started = performance.now();
   const progress = () => {
@@ -84,24 +91,39 @@ export async function crawlAndReport(
     tty ? 250 : 5_000,
   );
   ticker.unref();
-  const summary = await crawl(asker, seeds, {
-    concurrency,
-    mode,
-    ...(timeoutMs === undefined ? {} : { timeoutMs }),
-    ...(maxNodes === undefined ? {} : { maxNodes }),
-    ...(maxNodesPerIp === undefined ? {} : { maxNodesPerIp }),
-    onNode: (node) => {
-      done++;
-      if (forkFilter !== undefined && forkDigestOf(node) !== forkFilter) return;
-      reported.push(node);
-      isReported.add(node);
-      ndjson?.write(`${JSON.stringify(nodeJson(node))}\n`);
-    },
-  });
+  const recorder = extra.recording?.recorder;
+  let summary: CrawlSummary;
+  try {
+    summary = await crawl(asker, seeds, {
+      concurrency,
+      mode,
+      ...(extra.signal === undefined ? {} : { signal: extra.signal }),
+      ...(extra.recording?.resume === undefined ? {} : { resume: extra.recording.resume }),
+      ...(recorder === undefined ? {} : { onFound: (enr: Enr) => recorder.found(enr) }),
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      ...(maxNodes === undefined ? {} : { maxNodes }),
+      ...(maxNodesPerIp === undefined ? {} : { maxNodesPerIp }),
+      onNode: (node) => {
+        done++;
+        finished.add(node);
+        recorder?.visited(node);
+        if (forkFilter !== undefined && forkDigestOf(node) !== forkFilter) return;
+        reported.push(node);
+        isReported.add(node);
+        ndjson?.write(`${JSON.stringify(nodeJson(node))}\n`);
+      },
+    });
+  } catch (err) {
+    clearInterval(ticker);
+    await recorder?.finish('failed').catch(() => {});
+    throw err;
+  }
   clearInterval(ticker);
   if (tty) process.stderr.write('\n');
-  // Nodes still under way when a timeout hit are reported too.
+  // Nodes still under way when a timeout hit are reported (and recorded) too; those of a cancelled
+  // crawl are not recorded, so that --resume visits them again.
   for (const n of summary.nodes) {
+    if (!finished.has(n) && summary.stop === 'timeout') recorder?.visited(n);
     if (!isReported.has(n) && (forkFilter === undefined || forkDigestOf(n) === forkFilter) && done < summary.found) {
       reported.push(n);
       ndjson?.write(`${JSON.stringify(nodeJson(n))}\n`);
@@ -110,29 +132,59 @@ export async function crawlAndReport(
   if (ndjson) await new Promise<void>((r) => ndjson.end(() => r()));
   if (v['nodes-json'])
     writeFileSync(v['nodes-json'] as string, `${JSON.stringify(gethNodesJson(reported), null, 2)}\n`);
-  return { text: summaryText(summary, reported), summary };
+  let text = summaryText(summary, reported);
+  if (recorder !== undefined) {
+    const info = await recorder.finish(summary.stop === 'aborted' ? 'cancelled' : 'done');
+    text += `\nrecorded as crawl ${info.id} (${info.state}): ${info.found} nodes, ${info.answered} answered`;
+    if (recorder.dropped > 0) text += `; ${recorder.dropped} rows dropped (the database could not keep up)`;
+  }
+  return { text, summary };
 }
 
 export async function crawlCommand(v: Record<string, unknown>, out: Out): Promise<void> {
+  const target = dbTarget(v, DEFAULT_CRAWL_DB);
   const texts = seedTexts(v);
-  if (texts.length === 0) throw new UsageError('no seeds: give --bootnodes, --bootnodes-file, --network or --reseed');
+  if (texts.length === 0 && v.resume !== true)
+    throw new UsageError('no seeds: give --bootnodes, --bootnodes-file, --network or --reseed (or --resume)');
   const crypto = createCrypto();
   const decoder = new EnrDecoder(crypto);
-  const seeds = decoder.decodeBatch(texts).filter((r): r is Enr => !(r instanceof Error));
-  if (seeds.length === 0) throw new UsageError('none of the seed records is valid');
-  const at = v.bind === undefined ? { ip: '0.0.0.0', port: 0 } : parseHostPort(v.bind as string, '--bind');
-  const identities = identitiesOf(v);
-  const nodes = await crawlerNodes(identities, (i) => {
-    const bind = { ip: at.ip, port: at.port === 0 ? 0 : at.port + i };
-    return { bind: at.ip.includes(':') ? { ip6: bind } : { ip4: bind } };
-  });
-  const stopOnSignal = () => void Promise.all(nodes.map((n) => n.stop()));
-  process.once('SIGINT', stopOnSignal);
+  const given = decoder.decodeBatch(texts).filter((r): r is Enr => !(r instanceof Error));
+  if (given.length === 0 && texts.length > 0) throw new UsageError('none of the seed records is valid');
+  const db = target === undefined ? undefined : await openForCrawl(target, out);
   try {
-    out.line((await crawlAndReport(nodes, seeds, v, out)).text);
+    const recording = db === undefined ? undefined : await beginRecording(db, v, given, decoder, out);
+    const seeds = [...(recording?.resume?.seeds ?? []), ...given];
+    const at = v.bind === undefined ? { ip: '0.0.0.0', port: 0 } : parseHostPort(v.bind as string, '--bind');
+    const nodes = await crawlerNodes(identitiesOf(v), (i) => {
+      const bind = { ip: at.ip, port: at.port === 0 ? 0 : at.port + i };
+      return { bind: at.ip.includes(':') ? { ip6: bind } : { ip4: bind } };
+    }).catch(async (err: unknown) => {
+      await recording?.recorder.finish('failed').catch(() => {});
+      throw err;
+    });
+    // Ctrl-C or SIGTERM ends the crawl: what was visited is recorded and the crawl marked cancelled.
+    // A second signal does not wait for that (the next run marks the crawl failed).
+    const controller = new AbortController();
+    let interrupted: NodeJS.Signals | undefined;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (interrupted !== undefined) process.exit(128 + (os.constants.signals[signal] ?? 0));
+      interrupted = signal;
+      out.log(`${signal}: ending the crawl${recording ? ', recording what was visited' : ''}`);
+      controller.abort();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      const extra = { signal: controller.signal, ...(recording === undefined ? {} : { recording }) };
+      out.line((await crawlAndReport(nodes, seeds, v, out, extra)).text);
+      if (interrupted !== undefined) process.exitCode = 128 + (os.constants.signals[interrupted] ?? 0);
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      await Promise.all(nodes.map((n) => n.stop()));
+    }
   } finally {
-    process.off('SIGINT', stopOnSignal);
-    await Promise.all(nodes.map((n) => n.stop()));
+    await db?.close();
   }
 }
 

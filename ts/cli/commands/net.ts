@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { crawlerNodes } from '../../crawl/identities.js';
 import { enrJson } from '../../enr/json.js';
-import { createCrypto, Discv5, type Discv5Config, Enr } from '../../index.js';
+import { createCrypto, Discv5, type Discv5Config, Enr, EnrDecoder } from '../../index.js';
 import type { FaultProfile } from '../../testnet/plan.js';
 import { type ShardedTestnet, startShardedTestnet } from '../../testnet/sharded.js';
 import { startTestnet, Testnet } from '../../testnet/testnet.js';
@@ -12,6 +12,7 @@ import { toHex } from '../../util/bytes.js';
 import { parseDistances, parseHex, parseHostPort, required, UsageError } from '../args.js';
 import { untilSignal } from '../signal.js';
 import { crawlAndReport, identitiesOf } from './crawl.js';
+import { beginRecording, dbTarget, openForCrawl } from './crawl-db.js';
 
 export interface Out {
   line(text: string): void;
@@ -172,7 +173,19 @@ export async function runTestnet(v: Record<string, unknown>, out: Out): Promise<
       const crawlers = await crawlerNodes(identitiesOf(v), () =>
         network ? { transport: network.transport('127.0.0.1') } : { bind: { ip4: { ip: '127.0.0.1', port: 0 } } },
       );
-      const result = await crawlAndReport(crawlers, [net.bootEnr], v, out);
+      // --db records this crawl too (no default here: a testnet's crawl is for scoring).
+      const target = dbTarget(v, undefined);
+      const db = target === undefined ? undefined : await openForCrawl(target, out);
+      let result: Awaited<ReturnType<typeof crawlAndReport>>;
+      try {
+        const recording =
+          db === undefined
+            ? undefined
+            : await beginRecording(db, v, [net.bootEnr], new EnrDecoder(createCrypto()), out);
+        result = await crawlAndReport(crawlers, [net.bootEnr], v, out, recording === undefined ? {} : { recording });
+      } finally {
+        await db?.close();
+      }
       out.line(result.text);
       const answered = result.summary.nodes.filter((n) => n.answered).map((n) => n.enr.nodeIdHex);
       const found = result.summary.nodes.map((n) => n.enr.nodeIdHex);
