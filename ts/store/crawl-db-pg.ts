@@ -27,7 +27,7 @@ import {
   visitValues,
 } from './crawl-sql.js';
 import { migratePg, PgDatabase, type PgQueryable } from './postgres.js';
-import type { SqlValue } from './sqlite.js';
+import type { SqlRow, SqlValue } from './sqlite.js';
 
 /** Parameters in one statement at most (PostgreSQL's limit is 65,535). */
 const MAX_PARAMS = 16_000;
@@ -175,7 +175,11 @@ export class PgCrawlDb implements CrawlDb {
     return (await this.#db.query(SQL.crawls)).map(crawlInfo);
   }
 
-  /** @internal The connection, for the queries of other modules (filter, report). */
+  async query(sql: string, params: readonly SqlValue[] = []): Promise<SqlRow[]> {
+    return this.#db.query(sql, params);
+  }
+
+  /** @internal The connection, for tests. */
   get sql(): PgDatabase {
     return this.#db;
   }

@@ -28,7 +28,7 @@ import {
   visitValues,
 } from './crawl-sql.js';
 import { openDatabase } from './open.js';
-import type { SqlDatabase } from './sqlite.js';
+import type { SqlDatabase, SqlRow, SqlValue } from './sqlite.js';
 import type { StoreOptions } from './types.js';
 
 /** Node ids (hex) to row ids remembered at most, so neighbours resolve without a query each. */
@@ -144,7 +144,12 @@ export class SqliteCrawlDb implements CrawlDb {
     return this.#db.prepare(SQL.crawls).all().map(crawlInfo);
   }
 
-  /** @internal The connection, for the queries of other modules (filter, report). */
+  async query(sql: string, params: readonly SqlValue[] = []): Promise<SqlRow[]> {
+    this.#open();
+    return this.#db.prepare(sql).all(...params);
+  }
+
+  /** @internal The connection, for tests. */
   get sql(): SqlDatabase {
     this.#open();
     return this.#db;

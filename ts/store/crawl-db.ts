@@ -12,7 +12,7 @@
  */
 
 import type { CrawlState, Dialect, NodeField } from './crawl-schema.js';
-import type { SqlValue } from './sqlite.js';
+import type { SqlRow, SqlValue } from './sqlite.js';
 
 export type { CrawlState, Dialect, NodeField } from './crawl-schema.js';
 
@@ -102,5 +102,10 @@ export interface CrawlDb {
   resume(crawlId: number): Promise<ResumePoint | undefined>;
   crawl(crawlId: number): Promise<CrawlInfo | undefined>;
   crawls(): Promise<CrawlInfo[]>;
+  /**
+   * Runs a read-only query written for both engines (`?` placeholders; see crawl-schema.ts for the
+   * conventions): what the report, node sets and monitor read.
+   */
+  query(sql: string, params?: readonly SqlValue[]): Promise<SqlRow[]>;
   close(): Promise<void>;
 }
