@@ -55,3 +55,14 @@ export function parseHex(text: string, what: string): Uint8Array {
   if (!/^(0x)?([0-9a-fA-F]{2})*$/.test(text)) throw new UsageError(`${what} must be hex, got "${text}"`);
   return fromHex(text);
 }
+
+const DURATION_UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A duration: plain seconds, or a number with s, m, h or d (`90`, `30s`, `10m`, `12h`, `7d`); in ms. */
+export function parseDuration(text: string, what: string): number {
+  const m = /^(\d+(?:\.\d+)?)([smhd]?)$/.exec(text.trim());
+  const ms = m === null ? Number.NaN : Number(m[1]) * (DURATION_UNITS[m[2] || 's'] as number);
+  if (!Number.isFinite(ms) || ms <= 0 || ms > 365 * 86_400_000)
+    throw new UsageError(`${what} must be a duration such as 90, 30s, 10m, 12h or 7d, got "${text}"`);
+  return Math.round(ms);
+}

@@ -9,6 +9,7 @@ import { UsageError } from './args.js';
 import { crawlCommand } from './commands/crawl.js';
 import { enrCreate, enrDecode } from './commands/enr.js';
 import { keygen } from './commands/keygen.js';
+import { monitorCommand } from './commands/monitor.js';
 import { findnode, type Out, ping, runTestnet, talk } from './commands/net.js';
 import { serve } from './commands/serve.js';
 
@@ -32,6 +33,20 @@ const crawlOptions = {
   identities: { type: 'string' as const },
   db: { type: 'string' as const },
   vantage: { type: 'string' as const },
+};
+
+/** What a crawl of a real network takes (`crawl` and `monitor`): seeds, limits, and the rest. */
+const crawlFromSeeds = {
+  bootnodes: { type: 'string' as const },
+  'bootnodes-file': { type: 'string' as const },
+  network: { type: 'string' as const },
+  reseed: { type: 'string' as const },
+  timeout: { type: 'string' as const },
+  'fork-digest': { type: 'string' as const },
+  'max-nodes': { type: 'string' as const },
+  'max-nodes-per-ip': { type: 'string' as const },
+  ...crawlOptions,
+  ...bind,
 };
 
 const COMMANDS: Record<string, Command> = {
@@ -126,18 +141,22 @@ const COMMANDS: Record<string, Command> = {
     options: {
       'no-db': { type: 'boolean' },
       resume: { type: 'boolean' },
-      bootnodes: { type: 'string' },
-      'bootnodes-file': { type: 'string' },
-      network: { type: 'string' },
-      reseed: { type: 'string' },
-      timeout: { type: 'string' },
-      'fork-digest': { type: 'string' },
-      'max-nodes': { type: 'string' },
-      'max-nodes-per-ip': { type: 'string' },
-      ...crawlOptions,
-      ...bind,
+      ...crawlFromSeeds,
     },
     run: (_p, v, out) => crawlCommand(v, out),
+  },
+  monitor: {
+    usage:
+      "discv5 monitor [--every 10m] [--rounds N] [--metrics [IP:]PORT] [crawl's seeds and options] [--db FILE|postgres://URL] [--vantage NAME]",
+    summary:
+      "crawls again and again (every --every, default 10m), each crawl a row of the database, each starting from the seeds and the nodes that answered last time; logs each crawl's figures (found, answered, per network and client, record changes, nodes always up) and serves them as Prometheus gauges with --metrics; Ctrl-C ends it",
+    options: {
+      every: { type: 'string' },
+      rounds: { type: 'string' },
+      metrics: { type: 'string' },
+      ...crawlFromSeeds,
+    },
+    run: (_p, v, out) => monitorCommand(v, out),
   },
 };
 

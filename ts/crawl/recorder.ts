@@ -34,6 +34,14 @@ export class CrawlRecorder {
   dropped = 0;
   /** Batches written. */
   batches = 0;
+  /**
+   * Time the crawl's thread spent on recording (ms): building rows, and running the writes up to
+   * their first wait. SQLite's writes are synchronous, so for SQLite this is the whole cost; a
+   * PostgreSQL write mostly waits on the server, off this thread (see `writeMs`).
+   */
+  busyMs = 0;
+  /** Time from the start to the end of each write, summed (ms). */
+  writeMs = 0;
   /** The last write that failed, until one succeeds. */
   lastError: unknown;
   readonly #db: CrawlDb;
@@ -70,13 +78,16 @@ export class CrawlRecorder {
   /** A new node's record (the crawl's `onFound`). */
   found(enr: Enr): void {
     if (!this.#room()) return;
+    const t0 = performance.now();
     this.#found.push(nodeRow(enr, Date.now()));
+    this.busyMs += performance.now() - t0;
     this.#maybeFlush();
   }
 
   /** A node whose crawl is done (the crawl's `onNode`). */
   visited(node: CrawledNode): void {
     if (!this.#room()) return;
+    const t0 = performance.now();
     this.#visits.push({
       node: nodeRow(node.enr, node.lastSeen),
       answered: node.answered,
@@ -88,6 +99,7 @@ export class CrawlRecorder {
       ended: Date.now(),
       neighbors: [...node.neighbors],
     });
+    this.busyMs += performance.now() - t0;
     this.#maybeFlush();
   }
 
@@ -153,8 +165,12 @@ export class CrawlRecorder {
     const batch = { found: this.#found, visits: this.#visits };
     this.#found = [];
     this.#visits = [];
-    const writing = this.#db.record(this.crawlId, batch).then(
+    const t0 = performance.now();
+    const recorded = this.#db.record(this.crawlId, batch);
+    this.busyMs += performance.now() - t0;
+    const writing = recorded.then(
       () => {
+        this.writeMs += performance.now() - t0;
         this.batches++;
         this.lastError = undefined;
         this.#lastWrite = Date.now();

@@ -60,6 +60,8 @@ export const ErrorCode = {
   NO_ENDPOINT: 'ERR_NO_ENDPOINT',
   /** The node is not started (or already stopped). */
   NOT_STARTED: 'ERR_NOT_STARTED',
+  /** An EIP-1459 tree's root is missing, malformed, or not signed by the key of its enrtree:// URL. */
+  DNS_TREE: 'ERR_DNS_TREE',
 
   // The on-disk store (dataDir).
   /** No SQLite driver loads: run Node.js 22.13 or later (node:sqlite), or install better-sqlite3 on Node 20. */

@@ -56,7 +56,7 @@ export async function crawlAndReport(
   seeds: Enr[],
   v: Record<string, unknown>,
   out: Out,
-  extra: { signal?: AbortSignal; recording?: Recording } = {},
+  extra: { signal?: AbortSignal; recording?: Recording; known?: Enr[] } = {},
 ): Promise<{ text: string; summary: CrawlSummary }> {
   const forkFilter = (v['fork-digest'] as string | undefined)?.replace(/^0x/, '').toLowerCase();
   const concurrency = v.concurrency === undefined ? 512 : Number(v.concurrency);
@@ -98,7 +98,11 @@ export async function crawlAndReport(
       concurrency,
       mode,
       ...(extra.signal === undefined ? {} : { signal: extra.signal }),
-      ...(extra.recording?.resume === undefined ? {} : { resume: extra.recording.resume }),
+      ...(extra.recording?.resume !== undefined
+        ? { resume: extra.recording.resume }
+        : extra.known !== undefined
+          ? { resume: { visited: new Set<string>(), pending: extra.known } }
+          : {}),
       ...(recorder === undefined ? {} : { onFound: (enr: Enr) => recorder.found(enr) }),
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
       ...(maxNodes === undefined ? {} : { maxNodes }),
@@ -135,52 +139,81 @@ export async function crawlAndReport(
   let text = summaryText(summary, reported);
   if (recorder !== undefined) {
     const info = await recorder.finish(summary.stop === 'aborted' ? 'cancelled' : 'done');
-    text += `\nrecorded as crawl ${info.id} (${info.state}): ${info.found} nodes, ${info.answered} answered`;
+    const share = (100 * recorder.busyMs) / Math.max(summary.durationMs, 1);
+    text += `\nrecorded as crawl ${info.id} (${info.state}): ${info.found} nodes, ${info.answered} answered; recording took ${Math.round(recorder.busyMs)} ms of the crawl's thread (${share.toFixed(1)}% of its time)`;
     if (recorder.dropped > 0) text += `; ${recorder.dropped} rows dropped (the database could not keep up)`;
   }
   return { text, summary };
 }
 
-export async function crawlCommand(v: Record<string, unknown>, out: Out): Promise<void> {
-  const target = dbTarget(v, DEFAULT_CRAWL_DB);
+/** The seed records the options name (decoded; invalid ones dropped). Throws a UsageError if none is valid. */
+export function givenSeeds(v: Record<string, unknown>, decoder: EnrDecoder, required: boolean): Enr[] {
   const texts = seedTexts(v);
-  if (texts.length === 0 && v.resume !== true)
+  if (texts.length === 0 && required)
     throw new UsageError('no seeds: give --bootnodes, --bootnodes-file, --network or --reseed (or --resume)');
-  const crypto = createCrypto();
-  const decoder = new EnrDecoder(crypto);
   const given = decoder.decodeBatch(texts).filter((r): r is Enr => !(r instanceof Error));
   if (given.length === 0 && texts.length > 0) throw new UsageError('none of the seed records is valid');
+  return given;
+}
+
+/** The crawler identities `--identities` and `--bind` ask for (identity i binds port + i when a port is given). */
+export function crawlerNodesFor(v: Record<string, unknown>): Promise<Discv5[]> {
+  const at = v.bind === undefined ? { ip: '0.0.0.0', port: 0 } : parseHostPort(v.bind as string, '--bind');
+  return crawlerNodes(identitiesOf(v), (i) => {
+    const bind = { ip: at.ip, port: at.port === 0 ? 0 : at.port + i };
+    return { bind: at.ip.includes(':') ? { ip6: bind } : { ip4: bind } };
+  });
+}
+
+/**
+ * Ctrl-C or SIGTERM ends the work under way through `signal` (a crawl then records what it visited
+ * and is marked cancelled); a second signal does not wait for that (the next run marks the crawl
+ * failed). `exitCode()` is 128 + the signal's number once one came.
+ */
+export function interruptible(
+  out: Out,
+  what: string,
+): { signal: AbortSignal; exitCode(): number | undefined; dispose(): void } {
+  const controller = new AbortController();
+  let interrupted: NodeJS.Signals | undefined;
+  const code = (s: NodeJS.Signals) => 128 + (os.constants.signals[s] ?? 0);
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted !== undefined) process.exit(code(signal));
+    interrupted = signal;
+    out.log(`${signal}: ${what}`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    exitCode: () => (interrupted === undefined ? undefined : code(interrupted)),
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+export async function crawlCommand(v: Record<string, unknown>, out: Out): Promise<void> {
+  const target = dbTarget(v, DEFAULT_CRAWL_DB);
+  const decoder = new EnrDecoder(createCrypto());
+  const given = givenSeeds(v, decoder, v.resume !== true);
   const db = target === undefined ? undefined : await openForCrawl(target, out);
   try {
     const recording = db === undefined ? undefined : await beginRecording(db, v, given, decoder, out);
     const seeds = [...(recording?.resume?.seeds ?? []), ...given];
-    const at = v.bind === undefined ? { ip: '0.0.0.0', port: 0 } : parseHostPort(v.bind as string, '--bind');
-    const nodes = await crawlerNodes(identitiesOf(v), (i) => {
-      const bind = { ip: at.ip, port: at.port === 0 ? 0 : at.port + i };
-      return { bind: at.ip.includes(':') ? { ip6: bind } : { ip4: bind } };
-    }).catch(async (err: unknown) => {
+    const nodes = await crawlerNodesFor(v).catch(async (err: unknown) => {
       await recording?.recorder.finish('failed').catch(() => {});
       throw err;
     });
-    // Ctrl-C or SIGTERM ends the crawl: what was visited is recorded and the crawl marked cancelled.
-    // A second signal does not wait for that (the next run marks the crawl failed).
-    const controller = new AbortController();
-    let interrupted: NodeJS.Signals | undefined;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (interrupted !== undefined) process.exit(128 + (os.constants.signals[signal] ?? 0));
-      interrupted = signal;
-      out.log(`${signal}: ending the crawl${recording ? ', recording what was visited' : ''}`);
-      controller.abort();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    const interrupt = interruptible(out, `ending the crawl${recording ? ', recording what was visited' : ''}`);
     try {
-      const extra = { signal: controller.signal, ...(recording === undefined ? {} : { recording }) };
+      const extra = { signal: interrupt.signal, ...(recording === undefined ? {} : { recording }) };
       out.line((await crawlAndReport(nodes, seeds, v, out, extra)).text);
-      if (interrupted !== undefined) process.exitCode = 128 + (os.constants.signals[interrupted] ?? 0);
+      process.exitCode = interrupt.exitCode() ?? process.exitCode;
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      interrupt.dispose();
       await Promise.all(nodes.map((n) => n.stop()));
     }
   } finally {

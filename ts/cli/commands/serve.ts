@@ -21,7 +21,7 @@ function logger(json: boolean, out: Out): Emit {
 }
 
 /** `--metrics` alone (or `--metrics PORT`) listens on loopback; `IP:PORT` where the operator says. */
-function metricsAt(text: string): { ip: string; port: number } {
+export function metricsAt(text: string): { ip: string; port: number } {
   if (/^\d+$/.test(text)) return { ip: DEFAULT_METRICS_IP, port: parsePort(text, '--metrics') };
   return parseHostPort(text, '--metrics');
 }
