@@ -26,7 +26,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import test from 'ava';
-import { UsageError } from '../ts/cli/args.js';
+import { parseDuration, UsageError } from '../ts/cli/args.js';
 import { crawlCommand } from '../ts/cli/commands/crawl.js';
 import type { Out } from '../ts/cli/commands/net.js';
 import {
@@ -34,7 +34,6 @@ import {
   NODES_FILTER_OPTIONS,
   NODES_FILTER_USAGE,
   nodesFilterCommand,
-  parseDuration,
 } from '../ts/cli/commands/nodes.js';
 import { nodeRow } from '../ts/crawl/columns.js';
 import { answersNeeded, NEVER, type NodeFilter, selectNodes, UPTIME_WINDOW } from '../ts/crawl/node-set.js';
@@ -625,7 +624,9 @@ test('durations: s m h d w or plain seconds, strictly', (t) => {
   t.is(parseDuration('7d', '--x'), 7 * DAY);
   t.is(parseDuration('2w', '--x'), 14 * DAY);
   t.is(parseDuration('1.5h', '--x'), 5_400_000);
-  t.is(parseDuration('0', '--x'), 0);
+  t.is(parseDuration('0', '--x', { allowZero: true }), 0);
+  t.throws(() => parseDuration('0', '--x'), { instanceOf: UsageError });
+  t.throws(() => parseDuration('400d', '--x'), { instanceOf: UsageError }, 'a year at most');
   t.throws(() => parseDuration('7D', '--x'), { instanceOf: UsageError });
   t.throws(() => parseDuration(' 7d', '--x'), { instanceOf: UsageError });
 });

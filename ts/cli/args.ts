@@ -56,13 +56,16 @@ export function parseHex(text: string, what: string): Uint8Array {
   return fromHex(text);
 }
 
-const DURATION_UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const DURATION_UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
-/** A duration: plain seconds, or a number with s, m, h or d (`90`, `30s`, `10m`, `12h`, `7d`); in ms. */
-export function parseDuration(text: string, what: string): number {
-  const m = /^(\d+(?:\.\d+)?)([smhd]?)$/.exec(text.trim());
-  const ms = m === null ? Number.NaN : Number(m[1]) * (DURATION_UNITS[m[2] || 's'] as number);
-  if (!Number.isFinite(ms) || ms <= 0 || ms > 365 * 86_400_000)
+/**
+ * A duration: plain seconds, or a number with s, m, h, d or w (`90`, `30s`, `10m`, `12h`, `7d`, `2w`),
+ * in ms; up to a year, above 0 unless `allowZero`.
+ */
+export function parseDuration(text: string, what: string, options: { allowZero?: boolean } = {}): number {
+  const m = /^(\d+(?:\.\d+)?)([smhdw]?)$/.exec(text);
+  const ms = m === null ? Number.NaN : Math.round(Number(m[1]) * (DURATION_UNITS[m[2] || 's'] as number));
+  if (!Number.isFinite(ms) || ms < 0 || (ms === 0 && !options.allowZero) || ms > 365 * 86_400_000)
     throw new UsageError(`${what} must be a duration such as 90, 30s, 10m, 12h or 7d, got "${text}"`);
-  return Math.round(ms);
+  return ms;
 }

@@ -11,6 +11,7 @@ import { enrCreate, enrDecode } from './commands/enr.js';
 import { keygen } from './commands/keygen.js';
 import { monitorCommand } from './commands/monitor.js';
 import { findnode, type Out, ping, runTestnet, talk } from './commands/net.js';
+import { NODES_FILTER_COMMAND } from './commands/nodes.js';
 import { serve } from './commands/serve.js';
 
 type Options = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
@@ -145,6 +146,7 @@ const COMMANDS: Record<string, Command> = {
     },
     run: (_p, v, out) => crawlCommand(v, out),
   },
+  'nodes filter': NODES_FILTER_COMMAND,
   monitor: {
     usage:
       "discv5 monitor [--every 10m] [--rounds N] [--metrics [IP:]PORT] [crawl's seeds and options] [--db FILE|postgres://URL] [--vantage NAME]",
@@ -175,8 +177,11 @@ async function main(argv: string[]): Promise<number> {
     out.line(help());
     return argv.length === 0 ? 2 : 0;
   }
+  // Two-word commands: `enr decode`, `enr create`, `nodes filter`.
   const name =
-    argv[0] === 'enr' && argv[1] !== undefined && !argv[1].startsWith('-') ? `enr ${argv[1]}` : (argv[0] as string);
+    (argv[0] === 'enr' || argv[0] === 'nodes') && argv[1] !== undefined && !argv[1].startsWith('-')
+      ? `${argv[0]} ${argv[1]}`
+      : (argv[0] as string);
   const command = COMMANDS[name];
   if (command === undefined)
     throw new UsageError(`unknown command "${argv.slice(0, 2).join(' ')}" (discv5 --help lists them)`);

@@ -16,7 +16,7 @@ import { KNOWN_NETWORKS } from '../../enr/networks.js';
 import type { CrawlDb } from '../../store/crawl-db.js';
 import { DEFAULT_CRAWL_DB, isPostgresUrl, openCrawlDb } from '../../store/open-crawl-db.js';
 import { Discv5Error, ErrorCode } from '../../util/errors.js';
-import { UsageError } from '../args.js';
+import { parseDuration, UsageError } from '../args.js';
 import type { Out } from './net.js';
 
 export const NODES_FILTER_USAGE =
@@ -41,17 +41,6 @@ export const NODES_FILTER_OPTIONS = {
   'nodes-json': { type: 'string' },
   enrs: { type: 'string' },
 } as const satisfies Record<string, { type: 'string' | 'boolean' }>;
-
-const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-
-/** A duration: a number with a unit s, m, h, d or w, or plain seconds (`30m`, `12h`, `7d`, `90`); in ms. */
-export function parseDuration(text: string, what: string): number {
-  const m = /^(\d+(?:\.\d+)?)([smhdw]?)$/.exec(text);
-  const ms = m === null ? Number.NaN : Math.round(Number(m[1]) * (UNIT_MS[m[2] || 's'] as number));
-  if (!Number.isSafeInteger(ms))
-    throw new UsageError(`${what} must be a duration such as 30m, 12h, 7d or plain seconds, got "${text}"`);
-  return ms;
-}
 
 function count(v: Record<string, unknown>, flag: string, min: number): number | undefined {
   const text = v[flag] as string | undefined;
@@ -94,7 +83,8 @@ export function nodeFilterOf(v: Record<string, unknown>): NodeFilter {
   if (v.ip4 === true && v.ip6 === true) throw new UsageError('--ip4 and --ip6 exclude each other');
   if (v.ip4 === true) filter.ip4 = true;
   if (v.ip6 === true) filter.ip6 = true;
-  if (v['min-age'] !== undefined) filter.minAgeMs = parseDuration(v['min-age'] as string, '--min-age');
+  if (v['min-age'] !== undefined)
+    filter.minAgeMs = parseDuration(v['min-age'] as string, '--min-age', { allowZero: true });
   if (v['min-uptime'] !== undefined) {
     const text = v['min-uptime'] as string;
     const f = Number(text);
