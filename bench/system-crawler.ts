@@ -10,16 +10,28 @@
  * Ours takes a mode (full or fast) and a number of identities. Besides the crawl's wall time and
  * CPU it reports the process's peak resident memory and how much the heap grew (after a collection,
  * with the crawl's summary still held: what the crawl keeps).
- * Usage: node --import tsx bench/system-crawler.ts <native|js|rival> <bootnode enr> [full|fast] [identities]
+ * With a database (an SQLite path or a postgres:// URL) ours records the crawl as `discv5 crawl` does
+ * and reports what recording cost (the crawl thread's time, the writes, the last batch after the
+ * crawl's end, how many rows waited at most).
+ * Usage: node --import tsx bench/system-crawler.ts <native|js|rival> <bootnode enr> [full|fast] [identities] [database]
  */
 import type { Discv5 as RivalDiscv5 } from '@chainsafe/discv5';
 import { ENR } from '@chainsafe/enr';
 import { startRival, widenReceiveBuffer } from '../__test__/helpers/rival.js';
 import { type CrawlAsker, type CrawlRecord, type CrawlSummary, crawl } from '../ts/crawl/crawler.js';
 import { crawlerNodes } from '../ts/crawl/identities.js';
+import { CrawlRecorder } from '../ts/crawl/recorder.js';
 import { Enr } from '../ts/index.js';
+import type { CrawlDb } from '../ts/store/crawl-db.js';
+import { openCrawlDb } from '../ts/store/open-crawl-db.js';
 
-const [kind, bootText, mode = 'full', identities = '1'] = process.argv.slice(2) as [string, string, string?, string?];
+const [kind, bootText, mode = 'full', identities = '1', dbTarget] = process.argv.slice(2) as [
+  string,
+  string,
+  string?,
+  string?,
+  string?,
+];
 
 /**
  * Requests in flight for the rival crawler. Its CPU is saturated from 8 on; at 32 and more its
@@ -59,12 +71,49 @@ interface Measured {
   stop(): Promise<void>;
 }
 
+/** With a database: the recorder, and what recording cost. */
+let recording: { recorder: CrawlRecorder; db: CrawlDb } | undefined;
+let recordReport: Record<string, number> | undefined;
+
 async function ours(): Promise<Measured> {
   const nodes = await crawlerNodes(Number(identities), () => ({ bind: { ip4: { ip: '127.0.0.1', port: 0 } } }));
   const first = nodes[0] as (typeof nodes)[number];
+  const boot = Enr.decode(bootText, first.crypto);
+  if (dbTarget !== undefined) {
+    const db = await openCrawlDb(dbTarget);
+    const recorder = await CrawlRecorder.start(db, {
+      vantage: 'bench',
+      seeds: [bootText],
+      options: { mode },
+      software: 'discv5-native/bench',
+      started: Date.now(),
+    });
+    recording = { recorder, db };
+  }
   return {
     nodeIds: nodes.map((n) => n.localEnr.nodeIdHex),
-    crawl: () => crawl(nodes, [Enr.decode(bootText, first.crypto)], { mode: mode as 'full' | 'fast' }),
+    crawl: async () => {
+      const r = recording?.recorder;
+      const summary = await crawl(nodes, [boot], {
+        mode: mode as 'full' | 'fast',
+        ...(r === undefined ? {} : { onFound: (enr: Enr) => r.found(enr), onNode: (n) => r.visited(n) }),
+      });
+      if (r !== undefined && recording !== undefined) {
+        // The crawl is not over until it is recorded: the last batch is part of its time.
+        const ended = performance.now();
+        const info = await r.finish('done');
+        recordReport = {
+          busyMs: r.busyMs,
+          writeMs: r.writeMs,
+          finishMs: performance.now() - ended,
+          batches: r.batches,
+          peakQueued: r.peakQueued,
+          visits: info.found,
+        };
+        await recording.db.close();
+      }
+      return summary;
+    },
     stop: async () => {
       await Promise.all(nodes.map((n) => n.stop()));
     },
@@ -104,6 +153,7 @@ const report = `${JSON.stringify({
   cpuMs: (cpu.user + cpu.system) / 1000,
   peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
   heapGrowthKb: Math.round(heapGrowth / 1024),
+  ...(recordReport === undefined ? {} : { record: recordReport }),
 })}\n`;
 await new Promise((resolve) => process.stdout.write(report, resolve));
 await crawler.stop();

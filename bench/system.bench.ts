@@ -15,6 +15,7 @@
  *     (bench/system-geth.ts) gets the time our native full crawl took. Each of our crawlers is
  *     taken out of the network's tables when it is done, so that every crawler meets the same network.
  * (c) Testnets: time to ready, and CPU and memory while idle.
+ * (d) The crawl database: what recording a crawl into SQLite and PostgreSQL costs (bench/system-db.ts).
  * Writes its section of bench/RESULTS.md and README (not with --quick).
  */
 import { cpus } from 'node:os';
@@ -23,9 +24,12 @@ import { fileURLToPath } from 'node:url';
 import { createCrypto, Discv5 } from '../ts/index.js';
 import { BenchChild } from './child.js';
 import { formatOps, replaceSection } from './harness.js';
+import { dbBench } from './system-db.js';
 import { GETH_VERSION, gethCrawl } from './system-geth.js';
 
 const quick = process.argv.includes('--quick');
+/** `--only db`: just the crawl database's part (bench/system-db.ts). */
+const onlyDb = process.argv.includes('db') && process.argv.includes('--only');
 const here = dirname(fileURLToPath(import.meta.url));
 const native = createCrypto({ backend: 'native' });
 const NAMES: Record<string, string> = { native: 'native', js: 'js', rival: '@chainsafe/discv5' };
@@ -218,6 +222,15 @@ async function idleNetwork(size: number, idleSeconds: number, processes = 1) {
 }
 
 // --- run -----------------------------------------------------------------------------------------
+// The crawl database first: its section is written on its own, so that it can be run alone.
+const dbBody = await dbBench(quick ? 2_000 : 10_000);
+if (!quick) {
+  replaceSection(resolve(here, 'RESULTS.md'), 'bench:crawl-db', dbBody);
+  replaceSection(resolve(here, '../README.md'), 'bench:crawl-db', dbBody);
+}
+console.log(`\n${dbBody}\n`);
+if (onlyDb) process.exit(0);
+
 const hsPlan: [string, number][] = quick
   ? [
       ['native', 500],
