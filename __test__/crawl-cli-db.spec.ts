@@ -5,6 +5,7 @@
  * seed that never answers (a socket of this test that reads and drops every datagram; a crawl is
  * patient with seeds for half a minute), so the signal always lands mid-crawl, after the rest of
  * the network is recorded; for the resume, a real node with that seed's key takes the socket's place.
+ * Also: seeds from an EIP-1459 DNS tree served by a DNS server of the test on loopback.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -13,9 +14,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
+import { buildTree } from '../ts/dns/build.js';
 import { createCrypto, Discv5, Enr } from '../ts/index.js';
 import { SqliteCrawlDb } from '../ts/store/crawl-db-sqlite.js';
 import { startTestnet } from '../ts/testnet/testnet.js';
+import { DnsServer } from './helpers/dns-server.js';
 import { waitFor } from './helpers/nodes.js';
 
 const cli = resolve(dirname(fileURLToPath(import.meta.url)), '../dist/cli.js');
@@ -148,4 +151,34 @@ test('--no-db records nothing; --db with --no-db is a usage error', async (t) =>
   t.regex(r.err, /--db and --no-db/);
   t.false(existsSync(join(work, 'x.db')));
   t.false(existsSync(join(work, 'discv5.db')));
+});
+
+test('crawl seeded from an EIP-1459 DNS tree (--bootnodes enrtree://, --dns-server)', async (t) => {
+  t.timeout(120_000);
+  const net = await startTestnet({ nodes: NODES, prefill: true, transport: 'udp' });
+  t.teardown(() => net.stop());
+  // A tree listing three members, served by a DNS server of this test on loopback.
+  const tree = buildTree(
+    crypto.generatePrivateKey(),
+    [net.bootEnr, ...net.members.slice(1, 3).map((m) => m.enr)],
+    [],
+    1,
+    'nodes.example.org',
+    crypto,
+  );
+  const dns = new DnsServer(tree.txt);
+  await dns.start();
+  t.teardown(() => dns.stop());
+  const r = await crawlCli(t, ['--bootnodes', tree.url, '--dns-server', `127.0.0.1:${dns.port}`, '--no-db']).done;
+  t.is(r.code, 0, r.err);
+  t.regex(r.err, /: 3 records \(seq 1\)/);
+  t.regex(r.out, new RegExp(`crawl done: ${NODES} nodes found, ${NODES} answered`));
+  // A tree whose root is signed by another key is refused with the reason.
+  const forged = buildTree(crypto.generatePrivateKey(), [net.bootEnr], [], 1, 'nodes.example.org', crypto);
+  const other = new DnsServer([...forged.txt].map(([k, text]) => [k, text]));
+  await other.start();
+  t.teardown(() => other.stop());
+  const bad = await crawlCli(t, ['--bootnodes', tree.url, '--dns-server', `127.0.0.1:${other.port}`, '--no-db']).done;
+  t.is(bad.code, 2);
+  t.regex(bad.err, /cannot resolve enrtree:\/\/.*ERR_DNS_TREE/);
 });

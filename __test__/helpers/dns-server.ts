@@ -111,6 +111,8 @@ export class DnsServer {
   readonly #options: DnsServerOptions;
   #socket: dgram.Socket | undefined;
   #queries = 0;
+  #pending = 0;
+  #maxPending = 0;
   #port = 0;
 
   constructor(records: Iterable<[string, string | readonly string[]]> = [], options: DnsServerOptions = {}) {
@@ -164,6 +166,11 @@ export class DnsServer {
     return this.#queries;
   }
 
+  /** Most answers held back by `delayMs` at once: the client's lookups in flight. */
+  get maxPending(): number {
+    return this.#maxPending;
+  }
+
   /** Queries received for one name (case-insensitive). */
   queryCount(name: string): number {
     return this.#counts.get(name.toLowerCase().replace(/\.$/, '')) ?? 0;
@@ -194,8 +201,11 @@ export class DnsServer {
       send();
       return;
     }
+    this.#pending++;
+    this.#maxPending = Math.max(this.#maxPending, this.#pending);
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
+      this.#pending--;
       send();
     }, delay);
     this.#timers.add(timer);

@@ -39,6 +39,7 @@ const crawlOptions = {
 /** What a crawl of a real network takes (`crawl` and `monitor`): seeds, limits, and the rest. */
 const crawlFromSeeds = {
   bootnodes: { type: 'string' as const },
+  'dns-server': { type: 'string' as const },
   'bootnodes-file': { type: 'string' as const },
   network: { type: 'string' as const },
   reseed: { type: 'string' as const },
@@ -136,7 +137,7 @@ const COMMANDS: Record<string, Command> = {
   },
   crawl: {
     usage:
-      'discv5 crawl [--bootnodes ENR,...] [--bootnodes-file F] [--network mainnet|sepolia|holesky|hoodi] [--reseed nodes.json] [--concurrency N] [--timeout S] [--out F.ndjson] [--nodes-json F] [--fork-digest HEX] [--max-nodes N] [--max-nodes-per-ip N] [--mode full|fast] [--identities N] [--bind IP:PORT] [--db FILE|postgres://URL | --no-db] [--vantage NAME] [--resume]',
+      'discv5 crawl [--bootnodes ENR|enrtree://KEY@DOMAIN,...] [--dns-server IP[:PORT]] [--bootnodes-file F] [--network mainnet|sepolia|holesky|hoodi] [--reseed nodes.json] [--concurrency N] [--timeout S] [--out F.ndjson] [--nodes-json F] [--fork-digest HEX] [--max-nodes N] [--max-nodes-per-ip N] [--mode full|fast] [--identities N] [--bind IP:PORT] [--db FILE|postgres://URL | --no-db] [--vantage NAME] [--resume]',
     summary:
       'enumerates a whole network: every node, its newest record, whether it answered, its neighbours; then a summary. Records into a database as it goes: SQLite --db FILE (default discv5.db), PostgreSQL --db postgres://..., or none with --no-db; Ctrl-C or SIGTERM records the crawl as cancelled, --resume continues the last unfinished crawl of this --vantage',
     options: {

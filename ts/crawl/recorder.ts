@@ -42,6 +42,8 @@ export class CrawlRecorder {
   busyMs = 0;
   /** Time from the start to the end of each write, summed (ms). */
   writeMs = 0;
+  /** The most rows that waited at once: how far the database fell behind. */
+  peakQueued = 0;
   /** The last write that failed, until one succeeds. */
   lastError: unknown;
   readonly #db: CrawlDb;
@@ -142,6 +144,7 @@ export class CrawlRecorder {
   }
 
   #maybeFlush(): void {
+    if (this.queued > this.peakQueued) this.peakQueued = this.queued;
     if (this.#writing === undefined && this.queued >= this.#batchSize) detach(this.#write(), undefined, 'crawl.record');
   }
 

@@ -50,9 +50,13 @@ export class TxtLookup {
       try {
         this.#resolver.setServers([options.server]);
       } catch (err) {
-        throw new Discv5Error(ErrorCode.INVALID_ARGUMENT, `DNS server must be "IP" or "IP:PORT", got "${options.server}"`, {
-          cause: err,
-        });
+        throw new Discv5Error(
+          ErrorCode.INVALID_ARGUMENT,
+          `DNS server must be "IP" or "IP:PORT", got "${options.server}"`,
+          {
+            cause: err,
+          },
+        );
       }
     }
   }
@@ -77,7 +81,11 @@ export class TxtLookup {
       );
       this.#signal.addEventListener('abort', onAbort, { once: true });
       this.#resolver.resolveTxt(name).then(
-        (records) => finish(null, records.slice(0, MAX_TXT_RECORDS).map((chunks) => chunks.join(''))),
+        (records) =>
+          finish(
+            null,
+            records.slice(0, MAX_TXT_RECORDS).map((chunks) => chunks.join('')),
+          ),
         (err: unknown) => finish(lookupError(name, err)),
       );
     });

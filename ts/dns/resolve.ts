@@ -3,9 +3,16 @@
  * links to, fetched over DNS. The root must resolve and verify against the URL's key, or the call
  * throws; below it, whatever a DNS answer holds is skipped and counted in `errors`, never thrown.
  */
+import { setMaxListeners } from 'node:events';
 import { Discv5Error, ErrorCode } from '../util/errors.js';
+import {
+  DEFAULT_MAX_DEPTH,
+  DEFAULT_MAX_ENTRIES,
+  DEFAULT_MAX_LINKS,
+  DEFAULT_TIMEOUT_MS,
+  LOOKUP_CONCURRENCY,
+} from './constants.js';
 import { defaultCrypto } from './default-crypto.js';
-import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_LINKS, DEFAULT_TIMEOUT_MS } from './constants.js';
 import { TxtLookup } from './lookup.js';
 import { parseLink } from './tree.js';
 import type { ResolvedTree, ResolveTreeOptions } from './types.js';
@@ -50,6 +57,8 @@ export async function resolveTree(url: string, options: ResolveTreeOptions = {})
   if (options.signal?.aborted) throw aborted();
 
   const controller = new AbortController();
+  // One listener per lookup in flight, and the walk's own.
+  setMaxListeners(LOOKUP_CONCURRENCY + 2, controller.signal);
   const lookup = new TxtLookup({ server: options.server, timeoutMs: limits.timeoutMs, signal: controller.signal });
   const onAbort = () => controller.abort(aborted());
   options.signal?.addEventListener('abort', onAbort, { once: true });

@@ -93,7 +93,10 @@ export function parseRoot(text: string): Parsed<RootEntry> {
   }
   const seq = Number(seqText);
   if (BigInt(seqText) > 0xffff_ffff_ffff_ffffn) return fail('root seq is over 2^64 - 1');
-  return { ok: true, value: { enrRoot, linkRoot, seq, signature, signedText: text.slice(0, text.lastIndexOf(' sig=')) } };
+  return {
+    ok: true,
+    value: { enrRoot, linkRoot, seq, signature, signedText: text.slice(0, text.lastIndexOf(' sig=')) },
+  };
 }
 
 /**

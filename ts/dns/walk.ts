@@ -93,7 +93,9 @@ export class TreeWalk {
     this.#addSubtrees(tree, root);
     await this.#drain();
     if (this.#notFetched > 0) {
-      this.#errors.push(`maxEntries (${this.#limits.maxEntries}) reached: ${this.#notFetched} more entries not fetched`);
+      this.#errors.push(
+        `maxEntries (${this.#limits.maxEntries}) reached: ${this.#notFetched} more entries not fetched`,
+      );
     }
     return this.#decodeLeaves();
   }

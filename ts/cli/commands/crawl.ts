@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { type CrawledNode, type CrawlSummary, crawl } from '../../crawl/crawler.js';
 import { crawlerNodes } from '../../crawl/identities.js';
 import { forkDigestOf, gethNodesJson, nodeJson, summaryText } from '../../crawl/output.js';
-import { createCrypto, type Discv5, type Enr, EnrDecoder } from '../../index.js';
+import { resolveTree } from '../../dns/resolve.js';
+import { createCrypto, type Discv5, Discv5Error, type Enr, EnrDecoder } from '../../index.js';
 import { parseHostPort, splitList, UsageError } from '../args.js';
 import { beginRecording, DEFAULT_CRAWL_DB, dbTarget, openForCrawl, type Recording } from './crawl-db.js';
 import type { Out } from './net.js';
@@ -29,7 +30,7 @@ function seedTexts(v: Record<string, unknown>): string[] {
   seeds.push(...splitList(v.bootnodes as string | undefined));
   if (v['bootnodes-file']) {
     const text = readFileSync(v['bootnodes-file'] as string, 'utf8');
-    seeds.push(...text.split(/\s+/).filter((s) => s.startsWith('enr:')));
+    seeds.push(...text.split(/\s+/).filter((s) => s.startsWith('enr:') || s.startsWith('enrtree://')));
   }
   if (v.network) {
     if (!NETWORKS.includes(v.network as string))
@@ -146,12 +147,45 @@ export async function crawlAndReport(
   return { text, summary };
 }
 
-/** The seed records the options name (decoded; invalid ones dropped). Throws a UsageError if none is valid. */
-export function givenSeeds(v: Record<string, unknown>, decoder: EnrDecoder, required: boolean): Enr[] {
+/** A DNS tree's whole walk is bounded by this (each lookup by 5 s): a tree that answers slowly cannot hold the crawl. */
+const DNS_TREE_TIMEOUT_MS = 120_000;
+
+/**
+ * The seed records the options name (decoded; invalid ones dropped), EIP-1459 DNS trees
+ * (`enrtree://KEY@domain` among the bootnodes) resolved through `--dns-server IP[:PORT]` or the
+ * system's resolvers. Throws a UsageError if no valid record results, or a tree's root cannot be
+ * had or is not signed by its key.
+ */
+export async function givenSeeds(
+  v: Record<string, unknown>,
+  decoder: EnrDecoder,
+  out: Out,
+  options: { required: boolean; signal?: AbortSignal },
+): Promise<Enr[]> {
   const texts = seedTexts(v);
-  if (texts.length === 0 && required)
+  if (texts.length === 0 && options.required)
     throw new UsageError('no seeds: give --bootnodes, --bootnodes-file, --network or --reseed (or --resume)');
-  const given = decoder.decodeBatch(texts).filter((r): r is Enr => !(r instanceof Error));
+  const records = texts.filter((t) => !t.startsWith('enrtree://'));
+  const given = decoder.decodeBatch(records).filter((r): r is Enr => !(r instanceof Error));
+  for (const url of texts.filter((t) => t.startsWith('enrtree://'))) {
+    const signal = AbortSignal.any([
+      AbortSignal.timeout(DNS_TREE_TIMEOUT_MS),
+      ...(options.signal === undefined ? [] : [options.signal]),
+    ]);
+    try {
+      const tree = await resolveTree(url, {
+        signal,
+        ...(v['dns-server'] === undefined ? {} : { server: v['dns-server'] as string }),
+      });
+      given.push(...tree.records);
+      out.log(
+        `${url.slice(0, 60)}: ${tree.records.length} records (seq ${tree.seq})${tree.errors.length > 0 ? `; ${tree.errors.length} entries skipped, first: ${tree.errors[0]}` : ''}`,
+      );
+    } catch (err) {
+      const code = err instanceof Discv5Error ? ` (${err.code})` : '';
+      throw new UsageError(`cannot resolve ${url}: ${(err as Error).message}${code}`);
+    }
+  }
   if (given.length === 0 && texts.length > 0) throw new UsageError('none of the seed records is valid');
   return given;
 }
@@ -198,7 +232,7 @@ export function interruptible(
 export async function crawlCommand(v: Record<string, unknown>, out: Out): Promise<void> {
   const target = dbTarget(v, DEFAULT_CRAWL_DB);
   const decoder = new EnrDecoder(createCrypto());
-  const given = givenSeeds(v, decoder, v.resume !== true);
+  const given = await givenSeeds(v, decoder, out, { required: v.resume !== true });
   const db = target === undefined ? undefined : await openForCrawl(target, out);
   try {
     const recording = db === undefined ? undefined : await beginRecording(db, v, given, decoder, out);

@@ -94,6 +94,9 @@ function figuresText(f: CrawlFigures): string {
   ].join('; ');
 }
 
+const hasTrees = (v: Record<string, unknown>) =>
+  /enrtree:\/\//.test(String(v.bootnodes ?? '')) || v['bootnodes-file'] !== undefined;
+
 /** Waits `ms`, or less if `signal` fires. */
 function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -123,7 +126,8 @@ export async function monitorCommand(v: Record<string, unknown>, out: Out): Prom
   if (target === undefined) throw new UsageError('monitor records into a database: drop --no-db');
   const vantage = vantageOf(v);
   const decoder = new EnrDecoder(createCrypto());
-  const given = givenSeeds(v, decoder, true);
+  // Resolved now, to fail early on bad seeds; DNS trees again before each crawl (lists change).
+  let given = await givenSeeds(v, decoder, out, { required: true });
   const db = await openForCrawl(target, out);
   const registry = v.metrics === undefined ? undefined : new PrometheusRegistry();
   const gauges = registry === undefined ? undefined : new CrawlGauges(registry);
@@ -143,6 +147,8 @@ export async function monitorCommand(v: Record<string, unknown>, out: Out): Prom
       }
       for (let round = 1; round <= rounds && !interrupt.signal.aborted; round++) {
         const started = Date.now();
+        if (round > 1 && hasTrees(v))
+          given = await givenSeeds(v, decoder, out, { required: true, signal: interrupt.signal });
         const previous = await lastDone(db, vantage);
         const known =
           previous === undefined
