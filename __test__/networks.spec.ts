@@ -225,3 +225,18 @@ test('client: hostile text keeps printable ASCII only, each part capped at 64 ch
   const text = clientOf(hostile) as string;
   t.true(/^[\x20-\x7e]*$/.test(text));
 });
+
+test('client: set through Enr.create (EnrEntries.client), read back; invalid parts refused', (t) => {
+  const enr = Enr.decode(
+    Enr.create(key, { udp: 9000, client: { name: 'Lodestar', version: 'v1.36.0', build: 'abc123' } }, crypto).text,
+    crypto,
+  );
+  t.is(clientOf(enr), 'Lodestar/v1.36.0/abc123');
+  t.is(clientOf(Enr.create(key, { udp: 9000, client: { name: 'Teku', version: '25.11.1' } }, crypto)), 'Teku/25.11.1');
+  for (const bad of [
+    { name: '', version: '1' },
+    { name: 'x', version: 'é' },
+    { name: 'x'.repeat(65), version: '1' },
+  ])
+    t.throws(() => Enr.create(key, { udp: 9000, client: bad }, crypto), { code: 'ERR_ENR_VALUE' });
+});

@@ -21,6 +21,7 @@ import {
   constants,
   mkdtempSync,
   openSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -135,16 +136,45 @@ function lockIsStale(path: string): boolean {
 const live = new Map<number, string>();
 const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
 
+/** Whether a process of group `pgid` is still running (zombies aside: they hold no file open). */
+function groupAlive(pgid: number): boolean {
+  try {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        // After the command's closing parenthesis: state, ppid, pgrp, ...
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') return true;
+      } catch {} // gone meanwhile
+    }
+    return false;
+  } catch {
+    try {
+      process.kill(-pgid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/** SIGKILL to the whole group, a wait (at most 2 s) until it is gone, then the profile removed. */
 function killGroupSync(pid: number, profile: string): void {
   try {
     process.kill(-pid, 'SIGKILL');
   } catch {}
+  for (let i = 0; i < 100 && groupAlive(pid); i++) sleepSync(20);
   rmSync(profile, { recursive: true, force: true, maxRetries: 3 });
 }
 
 function killAllSync(): void {
-  for (const [pid, profile] of [...live]) killGroupSync(pid, profile);
-  live.clear();
+  for (const [pid, profile] of [...live]) {
+    untrack(pid);
+    killGroupSync(pid, profile);
+  }
 }
 
 function onSignal(signal: NodeJS.Signals): void {
@@ -169,6 +199,16 @@ function untrack(pid: number): void {
 }
 
 type Json = Record<string, unknown>;
+/** The parts of the event params read here (Runtime, Log, Network, Fetch, Page events). */
+interface EventParams {
+  type?: string;
+  args?: { value?: unknown; description?: string }[];
+  entry?: { level: string; text: string };
+  exceptionDetails?: { text?: string; exception?: { description?: string } };
+  request?: { url: string };
+  requestId?: string;
+  message?: string;
+}
 interface CdpEvent {
   method: string;
   params: Json;
@@ -222,8 +262,14 @@ class Cdp {
         reject(new Error(`CDP: no answer to ${method} within ${timeoutMs} ms`));
       }, timeoutMs);
       this.#pending.set(id, {
-        resolve: (v) => (clearTimeout(timer), resolve(v)),
-        reject: (e) => (clearTimeout(timer), reject(e)),
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
       });
       this.out.write(`${JSON.stringify({ id, method, params, ...(sessionId ? { sessionId } : {}) })}\0`);
     });
@@ -330,12 +376,20 @@ export async function launchChromium(): Promise<Chromium> {
     throw new Error(`browser specs: could not start ${binary}`);
   }
   track(pid, profile);
-  const watchdog = spawn('/bin/sh', ['-c', 'read -r _; kill -KILL -- "-$CPID" 2>/dev/null; rm -rf -- "$CPROFILE"'], {
-    cwd: '/',
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', CPID: String(pid), CPROFILE: profile },
-    detached: true,
-    stdio: ['pipe', 'ignore', 'ignore'],
-  });
+  const watchdog = spawn(
+    '/bin/sh',
+    [
+      '-c',
+      'read -r _; kill -KILL "-$CPID" 2>/dev/null; i=0; ' +
+        'while [ $i -lt 50 ] && kill -0 "-$CPID" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done; rm -rf -- "$CPROFILE"',
+    ],
+    {
+      cwd: '/',
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', CPID: String(pid), CPROFILE: profile },
+      detached: true,
+      stdio: ['pipe', 'ignore', 'ignore'],
+    },
+  );
   watchdog.on('error', () => {});
   watchdog.stdin?.on('error', () => {});
   watchdog.unref();
@@ -384,23 +438,23 @@ async function openPage(
   const log: PageLog = { console: [], errors: [], requests: [], blocked: [], dialogs: [] };
   cdp.on((e) => {
     if (e.sessionId !== sessionId) return;
-    const p = e.params as Record<string, any>;
+    const p = e.params as EventParams;
     if (e.method === 'Runtime.consoleAPICalled')
       log.console.push({
         level: String(p.type),
         text: (p.args ?? []).map((a: Json) => a.value ?? a.description).join(' '),
       });
     else if (e.method === 'Log.entryAdded')
-      log.console.push({ level: String(p.entry.level), text: String(p.entry.text) });
+      log.console.push({ level: String(p.entry?.level), text: String(p.entry?.text) });
     else if (e.method === 'Runtime.exceptionThrown')
       log.errors.push(String(p.exceptionDetails?.exception?.description ?? p.exceptionDetails?.text));
-    else if (e.method === 'Network.requestWillBeSent') log.requests.push(String(p.request.url));
+    else if (e.method === 'Network.requestWillBeSent') log.requests.push(String(p.request?.url));
     else if (e.method === 'Page.javascriptDialogOpening') {
       log.dialogs.push(`${p.type}: ${p.message}`);
       send('Page.handleJavaScriptDialog', { accept: false }).catch(() => {});
     } else if (e.method === 'Fetch.requestPaused') {
-      const allowed = String(p.request.url) === url;
-      if (!allowed) log.blocked.push(String(p.request.url));
+      const allowed = String(p.request?.url) === url;
+      if (!allowed) log.blocked.push(String(p.request?.url));
       const reply = allowed
         ? send('Fetch.continueRequest', { requestId: p.requestId })
         : send('Fetch.failRequest', { requestId: p.requestId, errorReason: 'BlockedByClient' });

@@ -12,6 +12,7 @@ import { keygen } from './commands/keygen.js';
 import { monitorCommand } from './commands/monitor.js';
 import { findnode, type Out, ping, runTestnet, talk } from './commands/net.js';
 import { NODES_FILTER_COMMAND } from './commands/nodes.js';
+import { REPORT_COMMAND, reportCommand } from './commands/report.js';
 import { serve } from './commands/serve.js';
 
 type Options = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
@@ -148,6 +149,7 @@ const COMMANDS: Record<string, Command> = {
     run: (_p, v, out) => crawlCommand(v, out),
   },
   'nodes filter': NODES_FILTER_COMMAND,
+  report: { ...REPORT_COMMAND, run: (_p, v, out) => reportCommand(v, out) },
   monitor: {
     usage:
       "discv5 monitor [--every 10m] [--rounds N] [--metrics [IP:]PORT] [crawl's seeds and options] [--db FILE|postgres://URL] [--vantage NAME]",

@@ -30,6 +30,8 @@ export interface EnrEntries {
   cgc?: number | null;
   nfd?: Uint8Array | null;
   eth?: EthForkId | null;
+  /** The client entry (EIP-7636): [name, version, build?], printable ASCII. */
+  client?: { name: string; version: string; build?: string } | null;
   /** Any other key with a byte-string value (raw bytes, as they go in the record). */
   other?: Readonly<Record<string, Uint8Array | null>>;
 }
@@ -86,12 +88,22 @@ export function encodeEntries(entries: EnrEntries): Map<string, Uint8Array | nul
     str('nfd', entries.nfd);
   }
   if (entries.eth !== undefined) out.set('eth', entries.eth === null ? null : encodeEth(entries.eth));
+  if (entries.client !== undefined) out.set('client', entries.client === null ? null : encodeClient(entries.client));
   for (const [key, value] of Object.entries(entries.other ?? {})) {
     if (RESERVED.has(key) || out.has(key)) bad(`"${key}" cannot be set through other`);
     if (value !== null && !(value instanceof Uint8Array)) bad(`value of "${key}" must be a Uint8Array`);
     str(key, value);
   }
   return out;
+}
+
+function encodeClient(client: { name: string; version: string; build?: string }): Uint8Array {
+  const parts = [client.name, client.version, ...(client.build === undefined ? [] : [client.build])];
+  for (const p of parts) {
+    if (typeof p !== 'string' || p === '' || p.length > 64 || !/^[\x20-\x7e]+$/.test(p))
+      bad('client name, version and build must be 1..64 printable ASCII characters');
+  }
+  return rlpEncode(parts.map((p) => encoder.encode(p)));
 }
 
 function keyBytes(key: string): Uint8Array {

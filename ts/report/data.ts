@@ -37,7 +37,7 @@ export interface CrawlPoint {
   answered: number;
 }
 
-/** Nodes of crawl `id` also visited in the crawl before (`previous`), and how many of them had another record seq. */
+/** Nodes of crawl `id` also visited in `previous` (the previous done crawl of its vantage), and how many of them had another record seq. */
 export interface ChangePoint {
   id: number;
   previous: number;
@@ -156,7 +156,7 @@ export async function loadReportData(db: CrawlDb, options: LoadOptions = {}): Pr
     db.query('SELECT rtt_ms, COUNT(*) AS c FROM visits WHERE crawl_id = ? AND rtt_ms IS NOT NULL GROUP BY rtt_ms', [
       id,
     ]),
-    recordChanges(db, crawls),
+    recordChanges(db, all, crawls),
     nodeRows(db, id, options.maxRows ?? MAX_TABLE_ROWS),
   ]);
   return {
@@ -250,21 +250,31 @@ function numericOrder(counts: Count[]): Count[] {
 }
 
 /**
- * Per charted crawl: its nodes that the crawl before it (by id) visited too, and how many of those
- * had another record seq this time. One query over all charted crawls, by the visits' primary key.
+ * Per charted crawl: its nodes also visited in the previous done crawl of the same vantage (as the
+ * monitor counts them, crawl/figures.ts), and how many of those had another record seq. One query
+ * for all charted crawls, joined on the visits' primary key.
  */
-async function recordChanges(db: CrawlDb, crawls: CrawlPoint[]): Promise<ChangePoint[]> {
-  const pairs = crawls.slice(1).map((c, i) => [c.id, (crawls[i] as CrawlPoint).id] as const);
+async function recordChanges(db: CrawlDb, all: CrawlInfo[], charted: CrawlPoint[]): Promise<ChangePoint[]> {
+  const previous = new Map<number, number>();
+  const lastDone = new Map<string, number>();
+  for (const c of all) {
+    const p = lastDone.get(c.vantage);
+    if (p !== undefined) previous.set(c.id, p);
+    if (c.state === 'done') lastDone.set(c.vantage, c.id);
+  }
+  const pairs = charted.flatMap((c) => {
+    const p = previous.get(c.id);
+    return p === undefined ? [] : [[c.id, p] as const];
+  });
   if (pairs.length === 0) return [];
   // The pairs as a derived table (typed: PostgreSQL would take an untyped parameter for text).
   const values = pairs.map(() => 'SELECT CAST(? AS BIGINT) AS cur, CAST(? AS BIGINT) AS prev').join(' UNION ALL ');
   const rows = await db.query(
-    `SELECT p.cur AS cur, p.prev AS prev, COUNT(*) AS compared,
-       SUM(CASE WHEN a.seq <> b.seq THEN 1 ELSE 0 END) AS changed
+    `SELECT p.cur AS cur, COUNT(*) AS compared, SUM(CASE WHEN a.seq <> b.seq THEN 1 ELSE 0 END) AS changed
      FROM (${values}) p
      JOIN visits a ON a.crawl_id = p.cur
      JOIN visits b ON b.crawl_id = p.prev AND b.node = a.node
-     GROUP BY p.cur, p.prev`,
+     GROUP BY p.cur`,
     pairs.flat(),
   );
   const byId = new Map(rows.map((r) => [num(r.cur), r]));

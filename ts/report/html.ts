@@ -17,7 +17,7 @@ h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8p
 dl.figures { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: 8px; margin: 12px 0; }
 dl.figures div { background: #fff; border: 1px solid #ddd; border-radius: 6px; padding: 6px 10px; }
 dl.figures dt { font-size: 11px; color: #666; text-transform: uppercase; } dl.figures dd { margin: 0; font-size: 16px; word-break: break-all; }
-.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(700px, 1fr)); gap: 12px; }
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(600px, 1fr)); gap: 12px; }
 figure.card { background: #fff; border: 1px solid #ddd; border-radius: 6px; margin: 0; padding: 10px; overflow-x: auto; }
 figure.card p { margin: 2px 0 6px; font-size: 12px; color: #666; }
 svg.chart { max-width: 100%; height: auto; }
@@ -35,7 +35,11 @@ thead th { position: sticky; top: 0; background: #f0f3f7; }
 tr.no td { color: #888; }
 `;
 
-/** Sorts the node table by a clicked header (again: the other way) and filters it by the words typed. */
+/**
+ * The node table: sorted by a clicked header (again: the other way), filtered by the words typed
+ * (every word must occur in the row), shown a page at a time (the table's data-page rows; the rest
+ * carry `hidden`, so a 20,000-row table costs the layout of one page).
+ */
 const SCRIPT = `
 (() => {
   const table = document.getElementById('nodes');
@@ -43,7 +47,34 @@ const SCRIPT = `
   const body = table.tBodies[0];
   const rows = Array.from(body.rows);
   const heads = Array.from(table.tHead.rows[0].cells);
+  const size = Number(table.dataset.page) || 500;
   const text = rows.map((r) => Array.from(r.cells, (c) => (c.dataset.v || '') + ' ' + c.textContent).join(' ').toLowerCase());
+  const index = new Map(rows.map((r, j) => [r, j]));
+  const box = document.getElementById('filter');
+  const shown = document.getElementById('shown');
+  const range = document.getElementById('range');
+  const prev = document.getElementById('prev');
+  const next = document.getElementById('next');
+  let order = rows;
+  let matches = rows;
+  let page = 0;
+  let visible = rows.filter((r) => !r.hidden);
+  const show = () => {
+    const pages = Math.max(1, Math.ceil(matches.length / size));
+    page = Math.min(Math.max(page, 0), pages - 1);
+    const now = matches.slice(page * size, (page + 1) * size);
+    for (const r of visible) r.hidden = true;
+    for (const r of now) r.hidden = false;
+    visible = now;
+    shown.textContent = String(matches.length);
+    range.textContent = matches.length === 0 ? 'none' : (page * size + 1) + '-' + (page * size + now.length);
+    prev.disabled = page === 0;
+    next.disabled = page >= pages - 1;
+  };
+  const filter = () => {
+    const words = box.value.toLowerCase().split(/\\s+/).filter(Boolean);
+    matches = words.length === 0 ? order : order.filter((r) => words.every((w) => text[index.get(r)].includes(w)));
+  };
   let col = -1;
   let dir = 1;
   heads.forEach((th, i) => {
@@ -58,23 +89,29 @@ const SCRIPT = `
       };
       const keyed = rows.map((r, j) => [key(r), j, r]);
       keyed.sort((a, b) => (a[0] < b[0] ? -dir : a[0] > b[0] ? dir : a[1] - b[1]));
-      body.append(...keyed.map((k) => k[2]));
+      order = keyed.map((k) => k[2]);
+      body.append(...order);
       for (const h of heads) h.setAttribute('aria-sort', 'none');
       th.setAttribute('aria-sort', dir === 1 ? 'ascending' : 'descending');
+      filter();
+      page = 0;
+      show();
     });
   });
-  const box = document.getElementById('filter');
-  const shown = document.getElementById('shown');
   box.addEventListener('input', () => {
-    const words = box.value.toLowerCase().split(/\\s+/).filter(Boolean);
-    let n = 0;
-    rows.forEach((r, j) => {
-      const hit = words.every((w) => text[j].includes(w));
-      r.hidden = !hit;
-      if (hit) n++;
-    });
-    shown.textContent = String(n);
+    filter();
+    page = 0;
+    show();
   });
+  prev.addEventListener('click', () => {
+    page--;
+    show();
+  });
+  next.addEventListener('click', () => {
+    page++;
+    show();
+  });
+  show();
 })();
 `;
 
@@ -175,12 +212,12 @@ function overTime(d: ReportData): string {
   const changeChart = histogram(changes, {
     id: 'chart-changes',
     title: changeTitle,
-    desc: `${changeTitle}: nodes whose record seq differed from their visit in the crawl before`,
+    desc: `${changeTitle}: nodes whose record seq differed from their visit in the previous done crawl of the same vantage`,
     xLabel: 'crawl',
   });
   return `<h2>Over time</h2><div class="charts">${figure(title, `by crawl id, oldest first${cut}`, lines)}${figure(
     changeTitle,
-    'nodes visited in a crawl and the one before it (by id) whose record seq differs',
+    'nodes visited in a crawl and in the previous done crawl of its vantage whose record seq differs',
     changeChart,
   )}</div>`;
 }
@@ -235,11 +272,11 @@ function ports(n: NodeEntry): string {
   return list.flatMap(([k, p]) => (p === null ? [] : [`${k} ${p}`])).join(', ');
 }
 
-function row(n: NodeEntry): string {
+function row(n: NodeEntry, hidden: boolean): string {
   const num = (v: number | string | null) => `<td class="num" data-v="${esc(v ?? '')}">${esc(v ?? '')}</td>`;
   const text = (v: string | null, fallback = '') => `<td>${esc(v ?? fallback)}</td>`;
   return (
-    `<tr class="${n.answered ? 'yes' : 'no'}">` +
+    `<tr class="${n.answered ? 'yes' : 'no'}"${hidden ? ' hidden' : ''}>` +
     `<td data-v="${esc(n.nodeId)}" title="${esc(n.nodeId)}"><code>${esc(n.nodeId.slice(0, 16))}…</code></td>` +
     text([n.ip, n.ip6].filter((a) => a !== null).join(' ')) +
     `<td class="num" data-v="${n.udp ?? n.udp6 ?? ''}">${esc(ports(n))}</td>` +
@@ -257,7 +294,10 @@ function row(n: NodeEntry): string {
   );
 }
 
-function nodeTable(d: ReportData): string {
+/** Rows of the node table shown at once (the others are there, hidden, for sorting and filtering). */
+export const PAGE_ROWS = 500;
+
+function nodeTable(d: ReportData, pageRows: number): string {
   const cut =
     d.nodesTotal > d.nodes.length
       ? `<p class="note" id="table-cut">The crawl visited ${d.nodesTotal} nodes; this table holds the first ${d.nodes.length} (those that answered first, then by node id).</p>`
@@ -265,20 +305,24 @@ function nodeTable(d: ReportData): string {
   const head = COLUMNS.map(
     ([name, type]) => `<th data-type="${type}" aria-sort="none"><button type="button">${esc(name)}</button></th>`,
   ).join('');
+  const page = Math.max(1, Math.floor(pageRows));
+  const rows = d.nodes.map((n, i) => row(n, i >= page));
+  const first = Math.min(page, d.nodes.length);
   return `<h2>Nodes of crawl #${d.crawl?.id}</h2>${cut}
 <div class="tools"><label>Filter <input id="filter" type="search" placeholder="words to match, e.g. lighthouse mainnet" autocomplete="off"></label>
-<span class="muted"><span id="shown">${d.nodes.length}</span> of ${d.nodes.length} rows shown; click a header to sort</span></div>
-<div class="wrap"><table id="nodes"><thead><tr>${head}</tr></thead><tbody>
-${d.nodes.map(row).join('\n')}
+<span class="muted"><span id="shown">${d.nodes.length}</span> of ${d.nodes.length} rows match; showing <span id="range">${first === 0 ? 'none' : `1-${first}`}</span>; click a header to sort</span>
+<button type="button" id="prev" disabled>previous</button><button type="button" id="next"${d.nodes.length > page ? '' : ' disabled'}>next</button></div>
+<div class="wrap"><table id="nodes" data-page="${page}"><thead><tr>${head}</tr></thead><tbody>
+${rows.join('\n')}
 </tbody></table></div>`;
 }
 
 /** The whole page. */
-export function renderReport(d: ReportData): string {
+export function renderReport(d: ReportData, options: { pageRows?: number } = {}): string {
   const body =
     d.crawl === undefined
       ? header(d)
-      : `${header(d)}${overTime(d)}${breakdowns(d)}${nodeTable(d)}<p class="muted">Made by <code>discv5 report</code>.</p>`;
+      : `${header(d)}${overTime(d)}${breakdowns(d)}${nodeTable(d, options.pageRows ?? PAGE_ROWS)}<p class="muted">Made by <code>discv5 report</code>.</p>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="${esc(CSP)}">

@@ -10,7 +10,7 @@ import { renderReport } from './html.js';
 
 export type { ReportData } from './data.js';
 export { loadReportData, MAX_TABLE_ROWS } from './data.js';
-export { renderReport } from './html.js';
+export { PAGE_ROWS, renderReport } from './html.js';
 
 export interface ReportOptions {
   /** The crawl the breakdowns and the table describe; default the newest done crawl (else the newest finished, else the newest). */
@@ -19,6 +19,8 @@ export interface ReportOptions {
   out: string;
   /** Node table rows embedded at most (default MAX_TABLE_ROWS). */
   maxRows?: number;
+  /** Node table rows shown per page (default PAGE_ROWS). */
+  pageRows?: number;
 }
 
 export interface ReportResult {
@@ -42,7 +44,7 @@ export async function writeReport(db: CrawlDb, options: ReportOptions): Promise<
     ...(options.crawlId === undefined ? {} : { crawlId: options.crawlId }),
     maxRows: options.maxRows ?? MAX_TABLE_ROWS,
   });
-  const html = renderReport(data);
+  const html = renderReport(data, options.pageRows === undefined ? {} : { pageRows: options.pageRows });
   const temp = `${options.out}.${process.pid}.tmp`;
   try {
     writeFileSync(temp, html);

@@ -122,7 +122,7 @@ export function histogram(bins: readonly Datum[], o: ChartOptions & { xLabel: st
   const axis = ticks(Math.max(...bins.map((b) => b.value)));
   const max = axis.at(-1) as number;
   const y = (v: number) => top + plotH - (plotH * Math.max(0, v)) / max;
-  const bw = plotW / bins.length;
+  const bw = Math.min(plotW / bins.length, 90);
   const every = Math.ceil(bins.length / 14);
   const parts = [open(o, height), '<g class="grid" stroke="#ddd">'];
   for (const t of axis) parts.push(`<line x1="${left}" x2="${W - right}" y1="${r1(y(t))}" y2="${r1(y(t))}"/>`);

@@ -124,6 +124,27 @@ export function networkEntries(network: MemberNetwork, index: number): EnrEntrie
   if (network === 'execution') return { eth: { forkHash: fromHex(EXECUTION_FORK_HASH), forkNext: 0n } };
   const digest =
     network === 'home' ? TESTNET_FORK_DIGEST : (OTHER_FORK_DIGESTS[index % OTHER_FORK_DIGESTS.length] as string);
-  // Two attestation subnets per node, spread by index, as long-lived subscriptions are.
-  return { eth2: eth2(digest), attnets: [index % 64, (index * 7 + 3) % 64].filter((v, i, a) => a.indexOf(v) === i) };
+  // Two attestation subnets per node, spread by index, as long-lived subscriptions are; the rest
+  // as a consensus network's records look: a client entry in the shares clients have on mainnet,
+  // custody of 4 groups (128 for one node in 20, a supernode), a sync subnet for one in 16.
+  const client = CLIENT_MIX[(index * 37) % CLIENT_MIX.length] as { name: string; version: string };
+  return {
+    eth2: eth2(digest),
+    attnets: [index % 64, (index * 7 + 3) % 64].filter((v, i, a) => a.indexOf(v) === i),
+    ...(index % 16 === 5 ? { syncnets: [index % 4] } : {}),
+    cgc: index % 20 === 7 ? 128 : 4,
+    client,
+  };
 }
+
+/** Clients by share (of 100), for testnet records' `client` entries. */
+const CLIENT_MIX = (
+  [
+    ['Lighthouse', 'v8.0.1', 36],
+    ['Prysm', 'v6.1.4', 30],
+    ['Teku', '25.11.1', 14],
+    ['Nimbus', 'v25.11.0', 10],
+    ['Lodestar', 'v1.36.0', 6],
+    ['Grandine', '2.0.0', 4],
+  ] as const
+).flatMap(([name, version, share]) => Array.from({ length: share }, () => ({ name, version })));
