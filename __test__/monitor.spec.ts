@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
+import { clientOf } from '../ts/enr/client.js';
 import { SqliteCrawlDb } from '../ts/store/crawl-db-sqlite.js';
 import { startTestnet } from '../ts/testnet/testnet.js';
 import { waitFor } from './helpers/nodes.js';
@@ -75,7 +76,9 @@ test('monitor: crawls in rounds, reseeds from the last answers, counts record ch
   t.regex(text, /^discv5_monitor_record_changes 1$/m);
   t.regex(text, /^discv5_monitor_nodes_by_fork_digest\{fork_digest="0d15c0de"\} 24$/m);
   t.regex(text, /^discv5_monitor_nodes_by_ip_family\{family="ipv4"\} 24$/m);
-  t.regex(text, /^discv5_monitor_nodes_by_client\{client="unknown"\} 24$/m);
+  const lighthouse = net.members.filter((m) => clientOf(m.enr) === 'Lighthouse/v8.0.1').length;
+  t.true(lighthouse > 0);
+  t.regex(text, new RegExp(`^discv5_monitor_nodes_by_client\\{client="Lighthouse/v8.0.1"\\} ${lighthouse}$`, 'm'));
   second.child.kill('SIGTERM');
   t.is(await second.done, 143);
   t.false(/crawl 3/.test(second.io.out), 'no third crawl');

@@ -198,6 +198,7 @@ async function populate(db: CrawlDb): Promise<void> {
       if (answered === undefined) continue;
       visits.push({
         node: row,
+        seq: row.fields?.seq ?? null,
         answered,
         rttMs: answered ? 20 : undefined,
         error: answered ? undefined : 'timeout',

@@ -147,6 +147,7 @@ async function recordHostile(db: CrawlDb, crawlId: number): Promise<void> {
     Object.assign(fields, { seq: 1, record: 'enr:-not-a-record' }, h.f);
     return {
       node: { nodeId: h.id, seen: now, fields },
+      seq: 1,
       answered: h.answered,
       rttMs: h.rtt,
       error: h.answered ? undefined : 'timeout <b>&</b>',
@@ -271,6 +272,7 @@ test('record changes compare a crawl with the previous done crawl of its vantage
     const now = Date.now();
     const visits: VisitRow[] = Array.from({ length: n }, (_, i) => ({
       node: { nodeId: i.toString(16).padStart(64, '0'), seen: now, fields: fields(seqs(i)) },
+      seq: seqs(i),
       answered: i % 2 === 0,
       rttMs: i % 2 === 0 ? 10 + i : undefined,
       error: undefined,

@@ -32,7 +32,7 @@ export function recordFields(enr: Enr): Record<NodeField, SqlValue> {
   const eth = enr.eth;
   const known = eth2 === undefined ? undefined : networkOfForkDigest(eth2.forkDigest);
   return {
-    seq: enr.seq <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(enr.seq) : enr.seq > MAX_BIGINT ? MAX_BIGINT : enr.seq,
+    seq: seqColumn(enr.seq),
     record: enr.text,
     ip: orNull(enr.ip),
     udp: orNull(enr.udp),
@@ -61,4 +61,9 @@ export function recordFields(enr: Enr): Record<NodeField, SqlValue> {
 /** A node row for the crawl database: `enr` as seen at `seen` (ms since the epoch). */
 export function nodeRow(enr: Enr, seen: number): NodeRow {
   return { nodeId: enr.nodeIdHex, seen, fields: recordFields(enr) };
+}
+
+/** The `seq` column's value of a record: a BIGINT, saturated at 2^63 - 1. */
+export function seqColumn(seq: bigint): number | bigint {
+  return seq <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(seq) : seq > MAX_BIGINT ? MAX_BIGINT : seq;
 }

@@ -14,7 +14,7 @@
 import type { Enr } from '../enr/enr.js';
 import type { CrawlDb, CrawlInfo, CrawlStart, NodeRow, ResumePoint, VisitRow } from '../store/crawl-db.js';
 import { detach } from '../util/safe.js';
-import { nodeRow } from './columns.js';
+import { nodeRow, seqColumn } from './columns.js';
 import type { CrawledNode } from './types.js';
 
 export interface RecorderOptions {
@@ -48,6 +48,12 @@ export class CrawlRecorder {
   lastError: unknown;
   readonly #db: CrawlDb;
   #found: NodeRow[] = [];
+  /**
+   * The seq of each node's record as queued for this crawl: a node seen again with it is queued
+   * without its columns. Bounded by the crawl (a node is found once); a failed batch is retried
+   * with its rows, so what is queued is what gets written.
+   */
+  readonly #recorded = new Map<string, bigint>();
   #visits: VisitRow[] = [];
   #writing: Promise<void> | undefined;
   #lastWrite = Date.now();
@@ -81,7 +87,7 @@ export class CrawlRecorder {
   found(enr: Enr): void {
     if (!this.#room()) return;
     const t0 = performance.now();
-    this.#found.push(nodeRow(enr, Date.now()));
+    this.#found.push(this.#row(enr, Date.now()));
     this.busyMs += performance.now() - t0;
     this.#maybeFlush();
   }
@@ -91,7 +97,8 @@ export class CrawlRecorder {
     if (!this.#room()) return;
     const t0 = performance.now();
     this.#visits.push({
-      node: nodeRow(node.enr, node.lastSeen),
+      node: this.#row(node.enr, node.lastSeen),
+      seq: seqColumn(node.enr.seq),
       answered: node.answered,
       rttMs: node.rttMs,
       error: node.error,
@@ -134,6 +141,14 @@ export class CrawlRecorder {
     const info = await this.#db.finishCrawl(this.crawlId, failure === undefined ? state : 'failed');
     if (failure !== undefined) throw failure;
     return info;
+  }
+
+  /** A node's row: with its record's columns the first time this crawl records that record, else only the time. */
+  #row(enr: Enr, seen: number): NodeRow {
+    const id = enr.nodeIdHex;
+    if (this.#recorded.get(id) === enr.seq) return { nodeId: id, seen };
+    this.#recorded.set(id, enr.seq);
+    return nodeRow(enr, seen);
   }
 
   #room(): boolean {

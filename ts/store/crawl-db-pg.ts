@@ -83,8 +83,22 @@ export class PgCrawlDb implements CrawlDb {
     const fresh = new Map<string, number>();
     await this.#db.transaction(async (tx) => {
       fresh.clear(); // a retried transaction starts again
-      const returned = await chunked(tx, uniqueNodes(batch), NODE_COLUMNS.length, upsertNodesSql, nodeValues);
+      const nodes = uniqueNodes(batch);
+      const full = nodes.filter((n) => n.fields !== undefined);
+      const returned = await chunked(tx, full, NODE_COLUMNS.length, upsertNodesSql, nodeValues);
       for (const r of returned) fresh.set(String(r.node_id), Number(r.id));
+      // Seen again with the record recorded earlier: last_seen moves, in one statement.
+      const again = nodes.filter((n) => n.fields === undefined);
+      for (const r of await chunked(
+        tx,
+        again,
+        2,
+        (n) => `UPDATE nodes SET last_seen = GREATEST(nodes.last_seen, v.seen)
+FROM (VALUES ${Array(n).fill('(?, ?)').join(', ')}) AS v (node_id, seen)
+WHERE nodes.node_id = v.node_id RETURNING nodes.id, nodes.node_id`,
+        (n) => [n.nodeId, iso(n.seen)],
+      ))
+        fresh.set(String(r.node_id), Number(r.id));
       const idOf = (nodeId: string) => fresh.get(nodeId) ?? this.#ids.get(nodeId);
       // Neighbours recorded as found by an earlier process (a resumed crawl) may not be remembered.
       const unknown = [...new Set(batch.visits.flatMap((v) => v.neighbors.filter((n) => idOf(n) === undefined)))];

@@ -21,6 +21,7 @@ import {
   nodeValues,
   OWNER,
   parseIds,
+  SEEN_AGAIN_SQL,
   SQL,
   startValues,
   uniqueNodes,
@@ -60,10 +61,13 @@ export class SqliteCrawlDb implements CrawlDb {
     const db = this.#db;
     db.transaction(() => {
       const upsert = db.prepare(upsertNodesSql(1));
+      const seenAgain = db.prepare(SEEN_AGAIN_SQL);
       if (this.#ids.size > MAX_REMEMBERED_IDS) this.#ids.clear();
       for (const n of uniqueNodes(batch)) {
-        const row = upsert.get(...nodeValues(n));
-        this.#ids.set(n.nodeId, Number(row?.id));
+        const seen = iso(n.seen);
+        // A row without columns whose node is missing (it cannot be: recorded earlier) is skipped.
+        const row = n.fields !== undefined ? upsert.get(...nodeValues(n)) : seenAgain.get(seen, seen, n.nodeId);
+        if (row !== undefined) this.#ids.set(n.nodeId, Number(row.id));
       }
       const visit = db.prepare(insertVisitsSql(1));
       const neighbors = db.prepare(insertNeighborsSql(1));

@@ -19,17 +19,22 @@ export type { CrawlState, Dialect, NodeField } from './crawl-schema.js';
 /** A crawl whose heartbeat is older than this, from another host, counts as abandoned. */
 export const STALE_MS = 120_000;
 
-/** A node as a crawl saw it: its id (hex), when, and its record's columns. */
+/**
+ * A node as a crawl saw it: its id (hex), when, and its record's columns; without columns, a node
+ * whose record (this seq) was recorded earlier in the same crawl, seen again: only its times move.
+ */
 export interface NodeRow {
   nodeId: string;
   /** When it was seen (ms since the epoch). */
   seen: number;
-  fields: Record<NodeField, SqlValue>;
+  fields?: Record<NodeField, SqlValue>;
 }
 
 /** One node's visit in a crawl: what it answered, with the node as last seen and its neighbours. */
 export interface VisitRow {
   node: NodeRow;
+  /** The seq of the record the visit ended with (as the `seq` column holds it). */
+  seq: SqlValue;
   answered: boolean;
   rttMs: number | undefined;
   error: string | undefined;

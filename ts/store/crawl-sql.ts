@@ -50,10 +50,16 @@ ON CONFLICT (node_id) DO UPDATE SET
   ${UPSERT_SET}
 RETURNING id, node_id`;
 
+/** The values of a row with columns (see `fullRows`). */
 export function nodeValues(row: NodeRow): SqlValue[] {
   const seen = iso(row.seen);
-  return [row.nodeId, seen, seen, ...NODE_FIELDS.map((f) => row.fields[f])];
+  const fields = row.fields as Record<string, SqlValue>;
+  return [row.nodeId, seen, seen, ...NODE_FIELDS.map((f) => fields[f] as SqlValue)];
 }
+
+/** A node seen again with the record already recorded: only last_seen moves (and its id comes back). */
+export const SEEN_AGAIN_SQL = `UPDATE nodes SET last_seen = CASE WHEN ? > last_seen THEN ? ELSE last_seen END
+WHERE node_id = ? RETURNING id`;
 
 export const VISIT_COLUMNS = [
   'crawl_id',
@@ -79,7 +85,7 @@ export function visitValues(crawlId: number, node: number, v: VisitRow): SqlValu
   return [
     crawlId,
     node,
-    v.node.fields.seq,
+    v.seq,
     v.answered ? 1 : 0,
     v.rttMs ?? null,
     v.error === undefined ? null : v.error.slice(0, 200),
@@ -181,11 +187,22 @@ export function parseIds(text: SqlValue | undefined): number[] {
   return out;
 }
 
-/** Rows of one batch, a node once (the last row of a node wins; upsert keeps the newer record anyway). */
+/**
+ * Rows of one batch, a node once: its last row with columns (upsert keeps the newer record anyway),
+ * seen at the latest time of any of its rows. Sorted by node id: two writers of one PostgreSQL
+ * database then lock shared nodes in the same order (no deadlock).
+ */
 export function uniqueNodes(batch: { found: NodeRow[]; visits: VisitRow[] }): NodeRow[] {
   const byId = new Map<string, NodeRow>();
-  for (const n of batch.found) byId.set(n.nodeId, n);
-  for (const v of batch.visits) byId.set(v.node.nodeId, v.node);
-  // Sorted: two writers of one PostgreSQL database then lock shared nodes in the same order (no deadlock).
+  const add = (n: NodeRow) => {
+    const had = byId.get(n.nodeId);
+    if (had === undefined) byId.set(n.nodeId, n);
+    else {
+      const fields = n.fields ?? had.fields;
+      byId.set(n.nodeId, { nodeId: n.nodeId, seen: Math.max(had.seen, n.seen), ...(fields ? { fields } : {}) });
+    }
+  };
+  for (const n of batch.found) add(n);
+  for (const v of batch.visits) add(v.node);
   return [...byId.values()].sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0));
 }
