@@ -20,7 +20,8 @@ import { logDistance } from '../kademlia/distance.js';
 import { callSafely, detach, type FailureCounter } from '../util/safe.js';
 import { Waker } from '../util/wake.js';
 import { IpCap } from './ip-cap.js';
-import { Pacing, type PeerPace } from './pace.js';
+import { Pacing } from './pace.js';
+import { errorText, type Peer, type Task } from './peer.js';
 import { PrefixProbes } from './probes.js';
 import { RttEstimator } from './rtt.js';
 import type { CrawlAsker, CrawledNode, CrawlOptions, CrawlRecord, CrawlSummary } from './types.js';
@@ -29,47 +30,9 @@ import { ANSWER_CAP, completeLevel, MAX_NEIGHBORS, nearDistances, nextDistances 
 export type { CrawlAsker, CrawledNode, CrawlMode, CrawlOptions, CrawlRecord, CrawlSummary } from './types.js';
 export { MAX_NEIGHBORS, nextDistances } from './walk.js';
 
-/**
- * One request to make: `distances` [0] for the node's own record; otherwise the distances to ask,
- * highest first (empty for the first request of a near walk: chosen when it is sent). `walk` says
- * how the walk goes on (see `crawl`'s fast mode).
- */
-interface Task {
-  distances: number[];
-  walk: 'record' | 'down' | 'near' | 'probe';
-}
-
-/** The crawl's own bookkeeping for one node. */
-interface Peer<R extends CrawlRecord> {
-  node: CrawledNode<R>;
-  /** Requests in flight to it. */
-  inFlight: number;
-  /** Requests made or still to make (or waiting to be retried); at 0 its crawl is done and it is reported. */
-  pending: number;
-  /** Requests held back while it is at its per-peer limit. */
-  held: Task[];
-  /** Rounds a seed has had (0 for other nodes, which get no extra rounds). */
-  seedRound: number;
-  isSeed: boolean;
-  /** Which identity asks it, and how far apart (pace.ts). */
-  pace: PeerPace;
-  reported: boolean;
-  /** A request of its has had all its tries (before it answered, or after): its other requests fail at once. */
-  failed: boolean;
-}
-
 /** Defaults of `maxNodes` and `maxNodesPerIp`. */
 export const DEFAULT_MAX_NODES = 200_000;
 export const DEFAULT_MAX_NODES_PER_IP = 16;
-
-function errorText(err: unknown): string {
-  if (typeof err === 'object' && err !== null) {
-    const { code, message } = err as { code?: unknown; message?: unknown };
-    if (typeof code === 'string') return code;
-    if (typeof message === 'string') return message;
-  }
-  return String(err);
-}
 
 /** Crawls from `seeds`, asking through `asker` (or spreading requests over several identities). */
 export async function crawl<R extends CrawlRecord = Enr>(
