@@ -6,47 +6,23 @@
  *
  * The browser is Debian's (/usr/bin/chromium, else `chromium` in PATH). If it is missing and we are
  * root, Debian's chromium is installed with apt-get, once for all ava workers (a lock file
- * serialises them, as helpers/postgres.ts does for PostgreSQL); otherwise the error says what to
- * install.
+ * serialises them: helpers/debian.ts, as for PostgreSQL); otherwise the error says what to install.
  *
  * Every wait is bounded. Nothing is left behind: Chromium runs in a process group of its own, which
  * `close()` ends (politely, then with SIGKILL) before removing the temporary profile; a process
  * 'exit' handler and SIGTERM/SIGINT/SIGHUP do the same synchronously, and a small watchdog shell
  * holding a pipe from this process kills the group when the pipe closes, i.e. even after a SIGKILL.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import {
-  accessSync,
-  closeSync,
-  constants,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import process from 'node:process';
 import type { Readable, Writable } from 'node:stream';
+import { childEnv, ensureDebianPackage, isExecutable, sleep, spawnWatchdog } from './debian.js';
 
 export const DEBIAN_PACKAGE = 'chromium';
 const INSTALL_HINT = `install Chromium: on Debian 12, as root, \`apt-get update && apt-get install -y --no-install-recommends ${DEBIAN_PACKAGE}\``;
-const isRoot = process.getuid?.() === 0;
-const childEnv = { ...process.env, LC_ALL: 'C', LANG: 'C', DEBIAN_FRONTEND: 'noninteractive' };
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
 
 /** /usr/bin/chromium, else `chromium` in PATH. */
 export function findChromium(): string | undefined {
@@ -56,80 +32,18 @@ export function findChromium(): string | undefined {
   return undefined;
 }
 
-function run(argv: string[], timeoutMs: number): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      argv[0] as string,
-      argv.slice(1),
-      { cwd: '/', env: childEnv, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 << 20 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
-        resolve({ code, output: `${stdout}\n${stderr}`.trim().split('\n').slice(-15).join('\n') });
-      },
-    );
-  });
-}
-
 /** The browser, installed with apt-get first if it is missing and we are root. */
-export async function ensureChromium(): Promise<string> {
-  const found = findChromium();
-  if (found) return found;
-  if (!isRoot || !isExecutable('/usr/bin/apt-get')) throw new Error(`browser specs: no chromium; ${INSTALL_HINT}`);
-  await withInstallLock(async () => {
-    if (findChromium()) return; // another worker installed it while we waited
-    process.stderr.write(`[chromium helper] installing ${DEBIAN_PACKAGE} with apt-get\n`);
-    const steps = [
-      ['apt-get', 'update'],
-      ['apt-get', 'install', '-y', '--no-install-recommends', '-o', 'DPkg::Lock::Timeout=120', DEBIAN_PACKAGE],
-    ];
-    for (const argv of steps) {
-      const r = await run(argv, 900_000);
-      if (r.code !== 0)
-        throw new Error(`browser specs: \`${argv.join(' ')}\` exited ${r.code}:\n${r.output}\n${INSTALL_HINT}`);
-    }
+export function ensureChromium(): Promise<string> {
+  return ensureDebianPackage({
+    pkg: DEBIAN_PACKAGE,
+    find: findChromium,
+    what: 'browser specs',
+    binaries: 'chromium',
+    hint: INSTALL_HINT,
+    helper: 'chromium',
+    stepTimeoutMs: 900_000,
+    lockTimeoutMs: 20 * 60_000,
   });
-  const installed = findChromium();
-  if (!installed) throw new Error(`browser specs: ${DEBIAN_PACKAGE} installed, still no chromium; ${INSTALL_HINT}`);
-  return installed;
-}
-
-/** Runs fn holding a lock file shared by all processes of this machine (stale locks are taken over). */
-async function withInstallLock(fn: () => Promise<void>): Promise<void> {
-  const path = join(tmpdir(), 'discv5-native-chromium-install.lock');
-  const deadline = Date.now() + 20 * 60_000;
-  for (;;) {
-    try {
-      const fd = openSync(path, 'wx');
-      writeFileSync(fd, String(process.pid));
-      closeSync(fd);
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    if (lockIsStale(path)) rmSync(path, { force: true });
-    else if (Date.now() > deadline) throw new Error(`browser specs: ${path} held for 20 min; ${INSTALL_HINT}`);
-    else await sleep(500);
-  }
-  try {
-    await fn();
-  } finally {
-    unlinkSync(path);
-  }
-}
-
-function lockIsStale(path: string): boolean {
-  try {
-    const holder = Number(readFileSync(path, 'utf8'));
-    if (!(holder > 0)) return Date.now() - statSync(path).mtimeMs > 10_000;
-    try {
-      process.kill(holder, 0);
-      return false;
-    } catch (err) {
-      return (err as NodeJS.ErrnoException).code !== 'EPERM';
-    }
-  } catch {
-    return false; // released meanwhile: the next attempt takes it
-  }
 }
 
 // Chromium groups alive in this process, ended synchronously when it exits or is signalled.
@@ -376,24 +290,12 @@ export async function launchChromium(): Promise<Chromium> {
     throw new Error(`browser specs: could not start ${binary}`);
   }
   track(pid, profile);
-  const watchdog = spawn(
-    '/bin/sh',
-    [
-      '-c',
-      'read -r _; kill -KILL "-$CPID" 2>/dev/null; i=0; ' +
-        'while [ $i -lt 50 ] && kill -0 "-$CPID" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done; rm -rf -- "$CPROFILE"',
-    ],
-    {
-      cwd: '/',
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', CPID: String(pid), CPROFILE: profile },
-      detached: true,
-      stdio: ['pipe', 'ignore', 'ignore'],
-    },
+  const watchdog = spawnWatchdog(
+    'kill -KILL "-$CPID" 2>/dev/null; i=0; ' +
+      'while [ $i -lt 50 ] && kill -0 "-$CPID" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done; rm -rf -- "$CPROFILE"',
+    [],
+    { PATH: process.env.PATH ?? '/usr/bin:/bin', CPID: String(pid), CPROFILE: profile },
   );
-  watchdog.on('error', () => {});
-  watchdog.stdin?.on('error', () => {});
-  watchdog.unref();
-  (watchdog.stdin as unknown as { unref?(): void } | null)?.unref?.();
 
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {

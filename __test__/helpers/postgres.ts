@@ -14,22 +14,16 @@
  * then end the process as the signal would have; a small watchdog shell, holding a pipe from this
  * process, stops the server and removes its dir when the pipe closes, i.e. even after a SIGKILL.
  */
-import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import {
-  accessSync,
   appendFileSync,
   chownSync,
-  closeSync,
-  constants,
   existsSync,
   mkdirSync,
   mkdtempSync,
-  openSync,
   readdirSync,
   readFileSync,
   rmSync,
-  statSync,
-  unlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { createServer } from 'node:net';
@@ -37,6 +31,15 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import process from 'node:process';
 import pg from 'pg';
+import {
+  childEnv,
+  describeRun,
+  ensureDebianPackage,
+  isExecutable,
+  isRoot,
+  runCommand,
+  spawnWatchdog,
+} from './debian.js';
 
 export const POSTGRES_HOST = '127.0.0.1';
 export const POSTGRES_USER = 'postgres';
@@ -70,46 +73,6 @@ export function findServerBinaries(): string | undefined {
   return (process.env.PATH ?? '').split(delimiter).find((dir) => dir !== '' && has(dir));
 }
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const isRoot = process.getuid?.() === 0;
-// Messages in English whatever the machine's locale, so that a port clash can be recognised.
-const childEnv = { ...process.env, LC_ALL: 'C', LANG: 'C', DEBIAN_FRONTEND: 'noninteractive' };
-
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs argv with a hard timeout (SIGKILL); resolves with its exit code and output, never rejects. */
-function run(argv: string[], timeoutMs: number): Promise<Ran> {
-  return new Promise((resolve) => {
-    execFile(
-      argv[0] as string,
-      argv.slice(1),
-      { cwd: '/', env: childEnv, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 << 20 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
-        const why = err && code === null ? `\n(${err.killed ? `killed after ${timeoutMs} ms` : err.message})` : '';
-        resolve({ code, stdout, stderr: stderr + why });
-      },
-    );
-  });
-}
-
-function describe(argv: string[], r: Ran): string {
-  const out = `${r.stdout}\n${r.stderr}`.trim().split('\n').slice(-15).join('\n');
-  return `\`${argv.join(' ')}\` exited ${r.code ?? 'abnormally'}:\n${out}`;
-}
-
 /** As root: the user the server runs as (postgres, else nobody), with its uid/gid. */
 function serverUser(): { name: string; uid: number; gid: number } | undefined {
   if (!isRoot) return undefined;
@@ -129,77 +92,24 @@ function asUser(user: string | undefined, argv: string[]): string[] {
   return ['su', '-s', '/bin/sh', user, '-c', 'exec "$0" "$@"', ...argv];
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** Server binaries, installed with apt-get first if they are missing and we are root. */
-async function ensureServerBinaries(): Promise<string> {
-  const found = findServerBinaries();
-  if (found) return found;
-  if (!isRoot || !isExecutable('/usr/bin/apt-get')) {
-    throw new Error(`PostgreSQL specs: no initdb/pg_ctl in /usr/lib/postgresql/*/bin nor in PATH; ${INSTALL_HINT}`);
-  }
-  await withInstallLock(async () => {
-    if (findServerBinaries()) return; // another worker installed them while we waited
-    process.stderr.write(`[postgres helper] installing ${DEBIAN_PACKAGE} with apt-get\n`);
-    // Debian would create and start a cluster `main` on port 5432: not wanted, specs start their own.
-    mkdirSync('/etc/postgresql-common/createcluster.d', { recursive: true });
-    writeFileSync('/etc/postgresql-common/createcluster.d/discv5-native.conf', 'create_main_cluster = false\n');
-    const steps = [
-      ['apt-get', 'update'],
-      ['apt-get', 'install', '-y', '--no-install-recommends', '-o', 'DPkg::Lock::Timeout=120', DEBIAN_PACKAGE],
-    ];
-    for (const argv of steps) {
-      const r = await run(argv, 600_000);
-      if (r.code !== 0) throw new Error(`PostgreSQL specs: ${describe(argv, r)}\n${INSTALL_HINT}`);
-    }
+function ensureServerBinaries(): Promise<string> {
+  return ensureDebianPackage({
+    pkg: DEBIAN_PACKAGE,
+    find: findServerBinaries,
+    what: 'PostgreSQL specs',
+    binaries: 'initdb/pg_ctl',
+    where: 'in /usr/lib/postgresql/*/bin nor in PATH',
+    hint: INSTALL_HINT,
+    helper: 'postgres',
+    prepare() {
+      // Debian would create and start a cluster `main` on port 5432: not wanted, specs start their own.
+      mkdirSync('/etc/postgresql-common/createcluster.d', { recursive: true });
+      writeFileSync('/etc/postgresql-common/createcluster.d/discv5-native.conf', 'create_main_cluster = false\n');
+    },
+    stepTimeoutMs: 600_000,
+    lockTimeoutMs: 15 * 60_000,
   });
-  const installed = findServerBinaries();
-  if (!installed)
-    throw new Error(`PostgreSQL specs: ${DEBIAN_PACKAGE} installed, still no initdb/pg_ctl; ${INSTALL_HINT}`);
-  return installed;
-}
-
-/** Runs fn holding a lock file shared by all processes of this machine (stale locks are taken over). */
-async function withInstallLock(fn: () => Promise<void>): Promise<void> {
-  const path = join(tmpdir(), 'discv5-native-postgres-install.lock');
-  const deadline = Date.now() + 15 * 60_000;
-  for (;;) {
-    try {
-      const fd = openSync(path, 'wx');
-      writeFileSync(fd, String(process.pid));
-      closeSync(fd);
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    if (lockIsStale(path)) rmSync(path, { force: true });
-    else if (Date.now() > deadline) throw new Error(`PostgreSQL specs: ${path} held for 15 min; ${INSTALL_HINT}`);
-    else await sleep(500);
-  }
-  try {
-    await fn();
-  } finally {
-    unlinkSync(path);
-  }
-}
-
-/** The holder is gone, or never wrote its pid (it died between creating the file and writing it). */
-function lockIsStale(path: string): boolean {
-  try {
-    const holder = Number(readFileSync(path, 'utf8'));
-    return holder > 0 ? !isAlive(holder) : Date.now() - statSync(path).mtimeMs > 10_000;
-  } catch {
-    return false; // released meanwhile: the next attempt takes it
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** A port free on 127.0.0.1 a moment ago (the kernel's pick for port 0). */
@@ -260,21 +170,8 @@ export async function startPostgres(): Promise<PostgresServer> {
   const pgCtl = (...args: string[]) => asUser(user?.name, [join(bin, 'pg_ctl'), '-D', data, ...args]);
   const stopArgv = pgCtl('stop', '-m', 'immediate', '-w', '-t', '20');
 
-  // The watchdog: `read` returns when this process's end of the pipe closes, however it ended.
-  const watchdog: ChildProcess = spawn(
-    '/bin/sh',
-    ['-c', 'read -r _; "$@" >/dev/null 2>&1; rm -rf -- "$PGTMP"', 'sh', ...stopArgv],
-    {
-      cwd: '/',
-      env: { ...childEnv, PGTMP: dir },
-      detached: true,
-      stdio: ['pipe', 'ignore', 'ignore'],
-    },
-  );
-  watchdog.on('error', () => {});
-  watchdog.stdin?.on('error', () => {});
-  watchdog.unref();
-  (watchdog.stdin as unknown as { unref?(): void } | null)?.unref?.();
+  // Stops the server and removes the dir should this process end without stop(), even by SIGKILL.
+  const watchdog = spawnWatchdog('"$@" >/dev/null 2>&1; rm -rf -- "$PGTMP"', stopArgv, { ...childEnv, PGTMP: dir });
 
   let stopped = false;
   const handle: Live = {
@@ -303,8 +200,8 @@ export async function startPostgres(): Promise<PostgresServer> {
       join(bin, 'initdb'),
       ...['-D', data, '-U', POSTGRES_USER, '-A', 'trust', '-E', 'UTF8', '--no-locale', '--no-sync'],
     ]);
-    const r = await run(initdb, 120_000);
-    if (r.code !== 0) throw new Error(`PostgreSQL specs: ${describe(initdb, r)}`);
+    const r = await runCommand(initdb, 120_000);
+    if (r.code !== 0) throw new Error(`PostgreSQL specs: ${describeRun(initdb, r)}`);
     // Throwaway settings: nothing is worth an fsync; TCP on 127.0.0.1 only, the socket in our dir.
     appendFileSync(
       join(data, 'postgresql.conf'),
@@ -346,11 +243,11 @@ export async function startPostgres(): Promise<PostgresServer> {
         if (stopped) return;
         stopped = true;
         untrack(handle);
-        const r = await run(stopArgv, 30_000);
+        const r = await runCommand(stopArgv, 30_000);
         const running = existsSync(join(data, 'postmaster.pid'));
         rmSync(dir, { recursive: true, force: true });
         if (watchdog.exitCode === null) watchdog.kill('SIGKILL');
-        if (r.code !== 0 && running) throw new Error(`PostgreSQL specs: ${describe(stopArgv, r)}`);
+        if (r.code !== 0 && running) throw new Error(`PostgreSQL specs: ${describeRun(stopArgv, r)}`);
       },
     };
   } catch (err) {
@@ -364,14 +261,14 @@ async function startOnFreePort(pgCtl: (...args: string[]) => string[], log: stri
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     const argv = pgCtl('start', '-w', '-t', '60', '-l', log, '-o', `-p ${port}`);
-    const r = await run(argv, 90_000);
+    const r = await runCommand(argv, 90_000);
     if (r.code === 0) return port;
-    await run(pgCtl('stop', '-m', 'immediate', '-w', '-t', '20'), 30_000); // in case it started after all
+    await runCommand(pgCtl('stop', '-m', 'immediate', '-w', '-t', '20'), 30_000); // in case it started after all
     const serverLog = existsSync(log) ? readFileSync(log, 'utf8') : '';
     const clash = /could not bind|address already in use|could not create any TCP\/IP sockets/i.test(serverLog);
     if (!clash || attempt >= 5) {
       throw new Error(
-        `PostgreSQL specs: ${describe(argv, r)}\nserver log:\n${serverLog.split('\n').slice(-15).join('\n')}`,
+        `PostgreSQL specs: ${describeRun(argv, r)}\nserver log:\n${serverLog.split('\n').slice(-15).join('\n')}`,
       );
     }
     rmSync(log, { force: true });
