@@ -24,6 +24,7 @@ import { CLEAN_PROFILE } from '../ts/testnet/plan.js';
 import { startTestnet, type Testnet } from '../ts/testnet/testnet.js';
 import { type PostgresServer, startPostgres } from './helpers/postgres.js';
 
+const NATIVE = createCrypto({ backend: 'native' });
 const dir = mkdtempSync(join(tmpdir(), 'discv5-crawldb-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -60,11 +61,13 @@ async function network(t: ExecutionContext): Promise<{ net: Testnet; crawler: ()
     prefill: true,
     transport: 'memory',
     seed: 7,
+    // What these specs test is the database: the crawl runs on native crypto on both legs (js only slows it).
+    crypto: NATIVE,
     profile: { ...CLEAN_PROFILE, dead: 0.1 },
   });
   t.teardown(() => net.stop());
   const crawler = async () => {
-    const node = await crawlerNode({ transport: net.network?.transport('127.0.0.1') });
+    const node = await crawlerNode({ transport: net.network?.transport('127.0.0.1') }, undefined, NATIVE);
     t.teardown(() => node.stop());
     return node;
   };
