@@ -9,7 +9,7 @@ import type { ITransportService } from '@chainsafe/discv5';
 import { decodePacket, encodePacket } from '@chainsafe/discv5/packet';
 import { getSocketAddressOnENR } from '@chainsafe/discv5/util';
 import type { BaseENR } from '@chainsafe/enr';
-import { type Multiaddr, multiaddr } from '@multiformats/multiaddr';
+import { type Multiaddr, multiaddr } from '@multiformats/multiaddr-12';
 import type { MemoryNetwork, MemoryTransport } from '../ts/index.js';
 
 export class RivalMemoryTransport extends EventEmitter implements ITransportService {

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { Discv5 as RivalDiscv5 } from '@chainsafe/discv5';
 import { SignableENR } from '@chainsafe/enr';
 import { generateKeyPair } from '@libp2p/crypto/keys';
-import { multiaddr } from '@multiformats/multiaddr';
+import { multiaddr } from '@multiformats/multiaddr-12';
 import { Rng } from '../__test__/helpers/random.js';
 import { type Crypto, createCrypto, Discv5, Enr, MemoryNetwork } from '../ts/index.js';
 import { decodeMessage, encodeMessage } from '../ts/message/codec.js';

@@ -3,7 +3,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { Discv5 as RivalDiscv5 } from '@chainsafe/discv5';
 import { SignableENR } from '@chainsafe/enr';
 import { generateKeyPair } from '@libp2p/crypto/keys';
-import { multiaddr } from '@multiformats/multiaddr';
+import { multiaddr } from '@multiformats/multiaddr-12';
 
 /** The rival's settings (its config type is not exported from the package root). */
 export type RivalConfig = NonNullable<Parameters<typeof RivalDiscv5.create>[0]['config']>;
