@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'ts/index.ts', js: 'ts/js.ts', cli: 'ts/cli/main.ts', 'testnet-shard': 'ts/testnet/shard-main.ts' },
+  entry: { index: 'ts/index.ts', js: 'ts/js.ts', libp2p: 'ts/libp2p/index.ts', cli: 'ts/cli/main.ts', 'testnet-shard': 'ts/testnet/shard-main.ts' },
   format: ['esm'],
   target: 'node20',
   platform: 'node',

@@ -1,7 +1,7 @@
 // Runs inside a throwaway project that installed discv5-native from tarballs: reports which
 // backend loads and whether the spec vectors pass through the installed package.
 // Usage: node check-installed.mjs <vectors.json>; prints one JSON line.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 const vectors = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const hex = (b) => Buffer.from(b).toString('hex');
@@ -70,8 +70,18 @@ try {
 } catch (err) {
   nativeError = { code: err.code, message: err.message };
 }
+// discv5-native/libp2p needs the optional peer dependencies (@libp2p/*, @multiformats/multiaddr):
+// without them it must fail to import, naming what is missing, while the entries above load.
+let libp2pError = null;
+try {
+  await import('discv5-native/libp2p');
+} catch (err) {
+  libp2pError = { code: err.code, message: err.message };
+}
 console.log(
   JSON.stringify({
+    libp2pPackagesPresent: existsSync('node_modules/@libp2p') || existsSync('node_modules/@multiformats'),
+    libp2pError,
     autoBackend: auto.backend,
     autoFailures: runVectors(auto),
     jsEntryBackend: pureJs.createCrypto().backend,

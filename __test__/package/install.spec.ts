@@ -9,7 +9,7 @@ import { copyFileSync, cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { VECTORS_PATH } from '../helpers/vectors.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -71,6 +71,16 @@ function installAndCheck(name: string, tarballs: string[]) {
   return JSON.parse(out.trim().split('\n').pop() as string);
 }
 
+/** The entries above loaded without any @libp2p package; discv5-native/libp2p fails naming one. */
+function libp2pNeedsItsPeers(
+  t: ExecutionContext,
+  result: { libp2pPackagesPresent: boolean; libp2pError: { code?: string; message?: string } | null },
+) {
+  t.false(result.libp2pPackagesPresent);
+  t.is(result.libp2pError?.code, 'ERR_MODULE_NOT_FOUND');
+  t.regex(result.libp2pError?.message ?? '', /Cannot find package '@(libp2p|multiformats)\/[a-z0-9-]+'/);
+}
+
 const platform = platformName();
 const addon = join(root, `discv5.${platform}.node`);
 
@@ -81,6 +91,7 @@ test.serial('the root tarball ships the loader and dist, never a .node file', (t
   t.true(files.includes('binding.cjs'));
   t.true(files.includes('dist/index.js'));
   t.true(files.includes('dist/js.js'));
+  t.true(files.includes('dist/libp2p.js'));
   t.true(files.includes('dist/index.d.ts'));
   t.deepEqual(
     files.filter((f) => f.endsWith('.node')),
@@ -100,6 +111,7 @@ test.serial(`root + ${platform} tarballs, no Rust on PATH: native loads and the 
   t.is(result.nativeError, null);
   t.is(result.jsEntryBackend, 'js');
   t.deepEqual(result.jsEntryFailures, []);
+  libp2pNeedsItsPeers(t, result);
 });
 
 test.serial('root tarball alone: auto falls back to js, and native is refused naming the platform', (t) => {
@@ -109,4 +121,5 @@ test.serial('root tarball alone: auto falls back to js, and native is refused na
   t.is(result.nativeError?.code, 'ERR_BACKEND_UNAVAILABLE');
   t.regex(result.nativeError?.message ?? '', new RegExp(`${process.platform}-${process.arch}`));
   t.deepEqual(result.jsEntryFailures, []);
+  libp2pNeedsItsPeers(t, result);
 });
