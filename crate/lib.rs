@@ -14,6 +14,7 @@ use napi::bindgen_prelude::{Uint16ArraySlice, Uint32ArraySlice, Uint8ArraySlice}
 use napi::Env;
 use napi_derive::napi;
 
+pub mod discv4;
 pub mod distance;
 pub mod enr;
 pub mod error;
@@ -342,4 +343,30 @@ pub fn closest<'e>(
 ) -> Result<Uint32ArraySlice<'e>> {
     let idx = distance::closest(target, ids, k as usize).map_err(js_err)?;
     Uint32ArraySlice::copy_from(env, &idx).map_err(engine_err)
+}
+
+/// Discovery v4: a whole packet, hash ‖ signature (65, recoverable) ‖ packet-type ‖ data,
+/// signed with `private_key` (RFC 6979, low-s). At most 1280 bytes.
+#[napi]
+pub fn discv4_pack<'e>(
+    env: &'e Env,
+    private_key: &[u8],
+    packet_type: u32,
+    data: &[u8],
+) -> Result<Bytes<'e>> {
+    let packet_type = u8::try_from(packet_type).map_err(|_| {
+        napi::Error::new(
+            "ERR_INVALID_ARGUMENT",
+            "packet type must be 0-255".to_owned(),
+        )
+    })?;
+    bytes_or_err(env, discv4::pack(private_key, packet_type, data))
+}
+
+/// Discovery v4: checks an inbound packet's size (98-1280 bytes) and hash and recovers its
+/// signer, in one call: hash (32) ‖ public key X ‖ Y (64) ‖ node id (32) ‖ packet-type (1).
+/// The data starts at byte 98 of the packet. Null for any malformed or badly signed packet.
+#[napi]
+pub fn discv4_unpack<'e>(env: &'e Env, packet: &[u8]) -> Result<Option<Bytes<'e>>> {
+    maybe_bytes(env, Ok(discv4::unpack(packet).map(|u| u.to_bytes())))
 }

@@ -28,3 +28,16 @@ export const CURVE_ORDER = new Uint8Array([
 ]);
 /** Bytes per record in enrVerifyBatch's packed result: a flag, then the node id. */
 export const ENR_BATCH_ENTRY_SIZE = 1 + NODE_ID_SIZE;
+
+/** Discovery v4 framing (devp2p discv4.md): hash (32) ‖ signature (65) ‖ packet-type (1) ‖ packet-data. */
+export const DISCV4_HASH_SIZE = 32;
+/** r ‖ s ‖ recovery id. */
+export const DISCV4_SIGNATURE_SIZE = 65;
+/** hash ‖ signature: where packet-type sits. */
+export const DISCV4_HEAD_SIZE = DISCV4_HASH_SIZE + DISCV4_SIGNATURE_SIZE;
+/** Where packet-data starts; also the smallest packet (empty packet-data). */
+export const DISCV4_DATA_OFFSET = DISCV4_HEAD_SIZE + 1;
+/** A discv4 node's key as the wire carries it: X ‖ Y, without the 0x04 prefix. */
+export const DISCV4_PUBLIC_KEY_SIZE = 64;
+/** discv4Unpack's packed result: hash (32) ‖ public key (64) ‖ node id (32) ‖ packet-type (1). */
+export const DISCV4_UNPACKED_SIZE = DISCV4_HASH_SIZE + DISCV4_PUBLIC_KEY_SIZE + NODE_ID_SIZE + 1;

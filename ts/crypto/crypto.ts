@@ -18,6 +18,7 @@ import {
   SIGNATURE_SIZE,
   STATIC_HEADER_SIZE,
 } from './constants.js';
+import { type Discv4Unpacked, discv4Pack, discv4Unpack } from './discv4.js';
 import type { NativeLoader } from './select.js';
 import { selectBackend } from './select.js';
 import type { BackendChoice, BackendImpl, BackendName } from './types.js';
@@ -343,6 +344,23 @@ export class Crypto {
       out[i] = result[at] === 1 ? result.slice(at + 1, at + ENR_BATCH_ENTRY_SIZE) : null;
     }
     return out;
+  }
+
+  /**
+   * Discovery v4: a whole packet, hash ‖ signature ‖ packet-type ‖ `data` (already RLP), signed
+   * with `privateKey` (RFC 6979, so the same input gives the same bytes on both backends).
+   * Throws INVALID_LENGTH if it would exceed 1280 bytes.
+   */
+  discv4Pack(privateKey: Uint8Array, packetType: number, data: Uint8Array): Uint8Array {
+    return discv4Pack(this.#impl, privateKey, packetType, data);
+  }
+
+  /**
+   * Discovery v4: checks an inbound packet's size and hash and recovers its signer, in one call.
+   * Null for anything malformed or badly signed; the packet-data is returned undecoded.
+   */
+  discv4Unpack(packet: Uint8Array): Discv4Unpacked | null {
+    return discv4Unpack(this.#impl, packet);
   }
 
   /** Log-distance from `target` to each id of a packed list (n × 32 bytes). */

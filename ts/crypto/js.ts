@@ -6,8 +6,11 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
-import { concatBytes } from '../util/bytes.js';
+import { bytesEqual, concatBytes } from '../util/bytes.js';
 import {
+  DISCV4_DATA_OFFSET,
+  DISCV4_HASH_SIZE,
+  DISCV4_HEAD_SIZE,
   ENR_BATCH_ENTRY_SIZE,
   HEADER_START,
   MASKING_IV_SIZE,
@@ -23,6 +26,7 @@ import { isPublicKeyEncoding, isValidPrivateKey } from './validate.js';
 const KEY_AGREEMENT_TEXT = new TextEncoder().encode('discovery v5 key agreement');
 const ID_PROOF_TEXT = new TextEncoder().encode('discovery v5 identity proof');
 const SIGN_OPTS = { prehash: false, lowS: true } as const;
+const RECOVERABLE_OPTS = { ...SIGN_OPTS, format: 'recovered' } as const;
 
 type Point = ReturnType<typeof secp256k1.Point.fromBytes>;
 
@@ -137,6 +141,40 @@ function enrVerify(publicKey: Uint8Array, content: Uint8Array, signature: Uint8A
   return verifyDigest(publicKey, keccak_256(content), signature);
 }
 
+/** Signs type ‖ data (from byte 97) and fills in the 65-byte signature r ‖ s ‖ v and the hash. */
+function discv4Pack(privateKey: Uint8Array, packetType: number, data: Uint8Array): Uint8Array {
+  const packet = new Uint8Array(DISCV4_DATA_OFFSET + data.length);
+  packet[DISCV4_HEAD_SIZE] = packetType;
+  packet.set(data, DISCV4_DATA_OFFSET);
+  // noble's "recovered" format puts the recovery id first: v ‖ r ‖ s.
+  const sig = secp256k1.sign(keccak_256(packet.subarray(DISCV4_HEAD_SIZE)), privateKey, RECOVERABLE_OPTS);
+  packet.set(sig.subarray(1), DISCV4_HASH_SIZE);
+  packet[DISCV4_HEAD_SIZE - 1] = sig[0] as number;
+  packet.set(keccak_256(packet.subarray(DISCV4_HASH_SIZE)), 0);
+  return packet;
+}
+
+/**
+ * As go-ethereum (and the native backend) recover: recovery ids 0-3, high s accepted, r and s
+ * in 1..n-1. Null for a bad size, hash or signature.
+ */
+function discv4Unpack(packet: Uint8Array): Uint8Array | null {
+  if (packet.length < DISCV4_DATA_OFFSET || packet.length > MAX_PACKET_SIZE) return null;
+  const hash = keccak_256(packet.subarray(DISCV4_HASH_SIZE));
+  if (!bytesEqual(hash, packet.subarray(0, DISCV4_HASH_SIZE))) return null;
+  const recovery = packet[DISCV4_HEAD_SIZE - 1] as number;
+  if (recovery > 3) return null;
+  let xy: Uint8Array;
+  try {
+    const sig = secp256k1.Signature.fromBytes(packet.subarray(DISCV4_HASH_SIZE, DISCV4_HEAD_SIZE - 1), 'compact');
+    const point = sig.addRecoveryBit(recovery).recoverPublicKey(keccak_256(packet.subarray(DISCV4_HEAD_SIZE)));
+    xy = point.toBytes(false).subarray(1);
+  } catch {
+    return null;
+  }
+  return concatBytes(hash, xy, keccak_256(xy), Uint8Array.of(packet[DISCV4_HEAD_SIZE] as number));
+}
+
 function logDistance(a: Uint8Array, b: Uint8Array, bOffset: number): number {
   for (let i = 0; i < NODE_ID_SIZE; i++) {
     const x = ((a[i] as number) ^ (b[bOffset + i] as number)) & 0xff;
@@ -221,6 +259,8 @@ export const jsBackend: BackendImpl = {
     }
     return out;
   },
+  discv4Pack,
+  discv4Unpack,
   logDistances(target, ids) {
     const n = ids.length / NODE_ID_SIZE;
     const out = new Uint16Array(n);

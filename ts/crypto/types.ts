@@ -91,6 +91,13 @@ export interface BackendImpl {
     contents: Uint8Array,
     offsets: Uint32Array,
   ): Uint8Array;
+  /** Discovery v4: hash ‖ signature (65, recoverable) ‖ packet-type ‖ data, at most 1280 bytes. */
+  discv4Pack(privateKey: Uint8Array, packetType: number, data: Uint8Array): Uint8Array;
+  /**
+   * Discovery v4: checks size (98-1280 bytes) and hash and recovers the signer in one call:
+   * hash (32) ‖ public key X ‖ Y (64) ‖ node id (32) ‖ packet-type (1), or null for any bad packet.
+   */
+  discv4Unpack(packet: Uint8Array): Uint8Array | null;
   logDistances(target: Uint8Array, ids: Uint8Array): Uint16Array;
   closest(target: Uint8Array, ids: Uint8Array, k: number): Uint32Array;
 }
