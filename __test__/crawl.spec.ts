@@ -399,9 +399,11 @@ test('on a network that answers 2 requests per second per requester, one identit
   t.teardown(() => net.stop());
   const crawler = await crawlerNode({ transport: net.network?.transport('127.0.0.1') });
   t.teardown(() => crawler.stop());
-  // Time limits of 2 s: on a loaded machine (CI, js backend) an answer can take longer than the
-  // usual 0.5 s limit, and a late answer would count as one more drop. The limit is what is tested.
-  const result = await crawl(crawler, [net.boot.localEnr], { rtt: { minMs: 2_000 } });
+  // Time limits of 2 s and one request in flight per node: on a loaded machine (CI, js backend, all
+  // 60 nodes in this process) a stalled event loop delivers two requests to a node at once, and the
+  // limit drops the second however they were spaced when sent; a retry then finds the node's next
+  // token. A late answer must not count as a drop either. The limit is what is tested.
+  const result = await crawl(crawler, [net.boot.localEnr], { rtt: { minMs: 2_000 }, perPeer: 1 });
   const drops = net.nodes.reduce((n, node) => n + (node.metrics()['drop.request-rate'] ?? 0), 0);
   t.log(`${result.requests} requests, ${drops} dropped by the limit, ${result.durationMs} ms`);
   t.true(drops > 0, 'the limit was met');
