@@ -319,6 +319,34 @@ test('a fresh store is at the newest schema; later steps are applied in order, a
   );
 });
 
+test('two processes opening one fresh file at once apply each step once (the version is read again under the lock)', (t) => {
+  const path = join(tempDir(t), 'raced.db');
+  const steps: Migration[] = [
+    { version: 1, up: 'CREATE TABLE a (x INTEGER)' },
+    { version: 2, up: 'INSERT INTO a VALUES (2)' },
+  ];
+  const db = openDatabase(path, { migrations: steps.slice(0, 1) });
+  // This connection read version 0 before another process applied step 1: its first read is stale.
+  let stale = true;
+  const racing: SqlDatabase = {
+    driver: db.driver,
+    exec: (sql) => db.exec(sql),
+    prepare: (sql) => {
+      if (stale && sql === 'PRAGMA user_version') {
+        stale = false;
+        return { get: () => ({ user_version: 0 }), all: () => [{ user_version: 0 }], run: () => ({ changes: 0 }) };
+      }
+      return db.prepare(sql);
+    },
+    transaction: (fn) => db.transaction(fn),
+    close: () => db.close(),
+  };
+  t.deepEqual(migrate(racing, steps), { ok: true, from: 0, to: 2 });
+  t.deepEqual(db.prepare('SELECT x FROM a').all(), [{ x: 2 }], 'step 1 not applied twice, step 2 once');
+  db.close();
+  t.is(userVersion(path), 2);
+});
+
 test('a store from a newer schema is reported and moved aside, and a fresh one works', (t) => {
   const dir = tempDir(t);
   const old = NodeStore.open(dir);

@@ -36,17 +36,27 @@ export function schemaVersion(db: SqlDatabase): number {
   return Number(row?.user_version ?? 0);
 }
 
-/** Brings the database to the newest version, or says it is newer than that (without touching it). */
+/**
+ * Brings the database to the newest version, or says it is newer than that (without touching it).
+ * The version is read again inside each step's transaction (which holds the write lock from its
+ * start): another process opening the same file at the same moment (a report opened while a crawl
+ * starts) may have applied the step meanwhile, and applying it twice would fail.
+ */
 export function migrate(db: SqlDatabase, migrations: readonly Migration[]): MigrationResult {
   const newest = checkMigrations(migrations);
   const from = schemaVersion(db);
   if (from > newest) return { ok: false, found: from, newest };
-  for (const m of migrations.slice(from)) {
-    db.transaction(() => {
+  for (;;) {
+    const found = db.transaction(() => {
+      const version = schemaVersion(db);
+      const m = migrations[version];
+      if (version >= newest || m === undefined) return version;
       db.exec(m.up);
       // PRAGMA takes no bound parameters; m.version is a checked integer.
       db.exec(`PRAGMA user_version = ${m.version}`);
+      return m.version;
     });
+    if (found > newest) return { ok: false, found, newest };
+    if (found === newest) return { ok: true, from, to: newest };
   }
-  return { ok: true, from, to: newest };
 }
