@@ -9,9 +9,10 @@
  * (`delete`), and the subnet it was counted under is stored on the entry, so `delete` takes away
  * exactly what `add` put in even if the caller looks at the entry in between.
  */
-import type { Enr } from '../enr/enr.js';
 import { ipScope, subnetOf } from '../policy/ip-class.js';
-import type { TableEntry } from './types.js';
+import type { TableEntry, TableRecord } from './types.js';
+
+type Entry = TableEntry<TableRecord>;
 
 export interface IpLimits {
   /** Entries per limited subnet in one bucket; 0: no limit. */
@@ -24,7 +25,7 @@ export interface IpLimits {
  * The subnet a record counts against, or undefined when its address is exempt (loopback, LAN).
  * A dual-stack record counts under its IPv4 address, the one most peers reach it at.
  */
-export function limitedSubnet(enr: Enr): string | undefined {
+export function limitedSubnet(enr: TableRecord): string | undefined {
   const ip = enr.ip ?? enr.ip6;
   return ip !== undefined && ipScope(ip) === 'public' ? subnetOf(ip) : undefined;
 }
@@ -34,21 +35,21 @@ export function limitedSubnet(enr: Enr): string | undefined {
  * Two records with the same key count under the same subnet and IPs and are pinged at the same
  * place, so a newer record with the same key can be adopted as it is.
  */
-export function endpointKey(enr: Enr): string {
+export function endpointKey(enr: TableRecord): string {
   const e4 = enr.endpoint4();
   const e6 = enr.endpoint6();
   return `${enr.ip ?? ''}|${enr.ip6 ?? ''}|${e4?.port ?? ''}|${e6?.port ?? ''}`;
 }
 
 /** Whether `enr` is reached at `endpoint` (its IPv4 or its IPv6 UDP endpoint). */
-export function hasEndpoint(enr: Enr, endpoint: { ip: string; port: number }): boolean {
+export function hasEndpoint(enr: TableRecord, endpoint: { ip: string; port: number }): boolean {
   const e4 = enr.endpoint4();
   if (e4 !== undefined && e4.ip === endpoint.ip && e4.port === endpoint.port) return true;
   const e6 = enr.endpoint6();
   return e6 !== undefined && e6.ip === endpoint.ip && e6.port === endpoint.port;
 }
 
-function ipsOf(enr: Enr): string[] {
+function ipsOf(enr: TableRecord): string[] {
   const out: string[] = [];
   if (enr.ip !== undefined) out.push(enr.ip);
   if (enr.ip6 !== undefined) out.push(enr.ip6);
@@ -68,7 +69,7 @@ export class AddressCounts {
   /** Bucket entries per IP (ip and ip6 of their current records), limited or not. */
   readonly #perIp = new Map<string, number>();
   /** The IPs each counted entry was counted under (the record may be replaced while counted). */
-  readonly #countedIps = new WeakMap<TableEntry, string[]>();
+  readonly #countedIps = new WeakMap<Entry, string[]>();
 
   constructor(limits: IpLimits) {
     this.#limits = limits;
@@ -79,7 +80,7 @@ export class AddressCounts {
    * entry being re-placed with a new record: it must already be uncounted, and is not counted
    * against itself in the bucket.
    */
-  fits(bucket: readonly TableEntry[], enr: Enr, self?: TableEntry): boolean {
+  fits(bucket: readonly Entry[], enr: TableRecord, self?: Entry): boolean {
     const subnet = limitedSubnet(enr);
     if (subnet === undefined) return true;
     const { perBucket, perTable } = this.#limits;
@@ -93,7 +94,7 @@ export class AddressCounts {
   }
 
   /** Counts an entry that takes a bucket place (or keeps it with a new record). */
-  add(entry: TableEntry): void {
+  add(entry: Entry): void {
     if (this.#countedIps.has(entry)) return; // counted already: never twice
     entry.subnet = limitedSubnet(entry.enr);
     if (entry.subnet !== undefined) bump(this.#perSubnet, entry.subnet, 1);
@@ -103,7 +104,7 @@ export class AddressCounts {
   }
 
   /** Uncounts an entry that leaves its bucket place (or is about to change its record). */
-  delete(entry: TableEntry): void {
+  delete(entry: Entry): void {
     const ips = this.#countedIps.get(entry);
     if (ips === undefined) return; // not counted: nothing to take away
     if (entry.subnet !== undefined) bump(this.#perSubnet, entry.subnet, -1);

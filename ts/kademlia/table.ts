@@ -14,23 +14,23 @@ import { concatBytes, idKey } from '../util/bytes.js';
 import { BUCKET_COUNT, INCOMING_PER_BUCKET, K, MAX_REPLACEMENTS } from './constants.js';
 import { logDistance } from './distance.js';
 import { AddressCounts, endpointKey, hasEndpoint, type IpLimits } from './limits.js';
-import type { InsertResult, TableEntry } from './types.js';
+import type { InsertResult, TableEntry, TableRecord } from './types.js';
 
-interface Bucket {
+interface Bucket<R extends TableRecord> {
   /** Least recently seen first. */
-  entries: TableEntry[];
+  entries: TableEntry<R>[];
   /** Newest last. */
-  replacements: TableEntry[];
+  replacements: TableEntry<R>[];
   /** When a lookup last refreshed this bucket. */
   refreshedAt: number;
 }
 
-export interface TableOptions {
+export interface TableOptions<R extends TableRecord = Enr> {
   k?: number;
   maxReplacements?: number;
   now?: () => number;
   /** A record may enter only if this allows it (eclipse defences and app filters). */
-  accept?: (enr: Enr) => boolean;
+  accept?: (enr: R) => boolean;
   /** Entries per subnet (/24, IPv6 per `subnetOf`) in one bucket and in the whole table; loopback and LAN exempt. 0: no limit. */
   ipLimits?: IpLimits;
   /** Bucket places that entries which reached us first may hold (default 8, as sigp/Lighthouse). */
@@ -48,19 +48,19 @@ export interface InsertOptions {
   lastSeen?: number;
 }
 
-const IGNORED: InsertResult = Object.freeze({ kind: 'ignored' });
+const IGNORED = Object.freeze({ kind: 'ignored' as const });
 
-export class RoutingTable {
+export class RoutingTable<R extends TableRecord = Enr> {
   readonly localId: Uint8Array;
   readonly k: number;
   readonly #crypto: Crypto;
-  readonly #buckets: Bucket[];
+  readonly #buckets: Bucket<R>[];
   readonly #maxReplacements: number;
   readonly #incomingPerBucket: number;
   readonly #now: () => number;
-  readonly #accept: (enr: Enr) => boolean;
+  readonly #accept: (enr: R) => boolean;
   /** Every bucket entry and every replacement, by node id: kept in step with the lists on every path. */
-  readonly #index = new Map<string, { bucket: number; entry: TableEntry; replacement: boolean }>();
+  readonly #index = new Map<string, { bucket: number; entry: TableEntry<R>; replacement: boolean }>();
   readonly #counts: AddressCounts;
   /**
    * Bucket entries, and those of them live: kept on every path an entry enters or leaves a bucket
@@ -70,7 +70,7 @@ export class RoutingTable {
   #size = 0;
   #live = 0;
 
-  constructor(localId: Uint8Array, crypto: Crypto, options: TableOptions = {}) {
+  constructor(localId: Uint8Array, crypto: Crypto, options: TableOptions<R> = {}) {
     this.localId = localId;
     this.#crypto = crypto;
     this.k = options.k ?? K;
@@ -109,7 +109,7 @@ export class RoutingTable {
     return logDistance(this.localId, nodeId) - 1;
   }
 
-  get(nodeId: Uint8Array): TableEntry | undefined {
+  get(nodeId: Uint8Array): TableEntry<R> | undefined {
     const at = this.#index.get(idKey(nodeId));
     return at !== undefined && !at.replacement ? at.entry : undefined;
   }
@@ -124,15 +124,15 @@ export class RoutingTable {
    * the subnet limits in place of the old one (else the old record stays and the result is
    * `ignored`), and leaves the entry not live until it answers at the new endpoint.
    */
-  insert(enr: Enr, options: InsertOptions = {}): InsertResult {
+  insert(enr: R, options: InsertOptions = {}): InsertResult<R> {
     const b = this.bucketOf(enr.nodeId);
     if (b < 0 || !this.#accept(enr)) return IGNORED;
-    const bucket = this.#buckets[b] as Bucket;
+    const bucket = this.#buckets[b] as Bucket<R>;
     const key = idKey(enr.nodeId);
     const known = this.#index.get(key);
     if (known !== undefined && !known.replacement) return this.#update(bucket, known.entry, enr, options);
     const now = this.#now();
-    const entry: TableEntry = {
+    const entry: TableEntry<R> = {
       enr,
       live: false,
       lastSeen: options.lastSeen ?? now,
@@ -166,7 +166,7 @@ export class RoutingTable {
     bucket.replacements.push(entry);
     this.#index.set(key, { bucket: b, entry, replacement: true });
     if (bucket.replacements.length > this.#maxReplacements) {
-      const dropped = bucket.replacements.shift() as TableEntry;
+      const dropped = bucket.replacements.shift() as TableEntry<R>;
       this.#index.delete(idKey(dropped.enr.nodeId));
     }
     return { kind: 'replacement', entry };
@@ -177,13 +177,13 @@ export class RoutingTable {
    * `endpoint` (where the PING went), only if the entry's current record has that endpoint: an
    * answer at an address the node has since left proves nothing about the new one.
    */
-  markLive(nodeId: Uint8Array, endpoint?: { ip: string; port: number }): TableEntry | undefined {
+  markLive(nodeId: Uint8Array, endpoint?: { ip: string; port: number }): TableEntry<R> | undefined {
     const entry = this.get(nodeId);
     if (entry === undefined || (endpoint !== undefined && !hasEndpoint(entry.enr, endpoint))) return undefined;
     if (!entry.live) this.#live++;
     this.#credit(entry);
     entry.lastSeen = this.#now();
-    this.#moveToBack((this.#buckets[this.bucketOf(nodeId)] as Bucket).entries, entry);
+    this.#moveToBack((this.#buckets[this.bucketOf(nodeId)] as Bucket<R>).entries, entry);
     return entry;
   }
 
@@ -192,17 +192,17 @@ export class RoutingTable {
    * that fits the limits (and the inbound cap) takes its place; above 0 it stays where it is, live
    * if it was. Returns what was removed and what came in (both undefined when it stayed).
    */
-  failed(nodeId: Uint8Array): { removed: TableEntry | undefined; promoted: TableEntry | undefined } {
+  failed(nodeId: Uint8Array): { removed: TableEntry<R> | undefined; promoted: TableEntry<R> | undefined } {
     const entry = this.get(nodeId);
     if (entry === undefined) return { removed: undefined, promoted: undefined };
     entry.checks = Math.floor(entry.checks / 3);
     if (entry.checks > 0) return { removed: undefined, promoted: undefined };
     this.remove(nodeId);
     const b = this.bucketOf(nodeId);
-    const bucket = this.#buckets[b] as Bucket;
+    const bucket = this.#buckets[b] as Bucket<R>;
     const inboundFull = this.#inboundIn(bucket) >= this.#incomingPerBucket;
     for (let r = bucket.replacements.length - 1; r >= 0; r--) {
-      const candidate = bucket.replacements[r] as TableEntry;
+      const candidate = bucket.replacements[r] as TableEntry<R>;
       if ((candidate.inbound && inboundFull) || !this.#counts.fits(bucket.entries, candidate.enr)) continue;
       bucket.replacements.splice(r, 1);
       candidate.lastSeen = this.#now();
@@ -213,11 +213,11 @@ export class RoutingTable {
   }
 
   /** Takes a node out of the table; returns its bucket entry (undefined for a replacement, which goes too). */
-  remove(nodeId: Uint8Array): TableEntry | undefined {
+  remove(nodeId: Uint8Array): TableEntry<R> | undefined {
     const key = idKey(nodeId);
     const at = this.#index.get(key);
     if (at === undefined) return undefined;
-    const bucket = this.#buckets[at.bucket] as Bucket;
+    const bucket = this.#buckets[at.bucket] as Bucket<R>;
     this.#index.delete(key);
     if (at.replacement) {
       this.#unlist(bucket.replacements, at.entry);
@@ -231,35 +231,35 @@ export class RoutingTable {
   }
 
   /** Live records at log-distance `d` (1..256), most recently seen first. */
-  liveAt(d: number): Enr[] {
+  liveAt(d: number): R[] {
     const bucket = this.#buckets[d - 1];
     if (bucket === undefined) return [];
-    const out: Enr[] = [];
+    const out: R[] = [];
     for (let i = bucket.entries.length - 1; i >= 0; i--) {
-      const e = bucket.entries[i] as TableEntry;
+      const e = bucket.entries[i] as TableEntry<R>;
       if (e.live) out.push(e.enr);
     }
     return out;
   }
 
   /** The `n` entries closest to `target`, closest first (one backend call for the whole table). */
-  closest(target: Uint8Array, n: number, filter: (e: TableEntry) => boolean = () => true): TableEntry[] {
+  closest(target: Uint8Array, n: number, filter: (e: TableEntry<R>) => boolean = () => true): TableEntry<R>[] {
     const all = this.entries().filter(filter);
     if (all.length === 0) return [];
     const ids = concatBytes(...all.map((e) => e.enr.nodeId));
-    return Array.from(this.#crypto.closest(target, ids, n), (i) => all[i] as TableEntry);
+    return Array.from(this.#crypto.closest(target, ids, n), (i) => all[i] as TableEntry<R>);
   }
 
   /** Every entry (not replacements), nearest buckets first. */
-  entries(): TableEntry[] {
-    const out: TableEntry[] = [];
+  entries(): TableEntry<R>[] {
+    const out: TableEntry<R>[] = [];
     for (const b of this.#buckets) for (const e of b.entries) out.push(e);
     return out;
   }
 
   /** Every replacement, nearest buckets first (for inspection and consistency checks). */
-  replacements(): TableEntry[] {
-    const out: TableEntry[] = [];
+  replacements(): TableEntry<R>[] {
+    const out: TableEntry<R>[] = [];
     for (const b of this.#buckets) for (const e of b.replacements) out.push(e);
     return out;
   }
@@ -275,7 +275,7 @@ export class RoutingTable {
   }
 
   /** A uniformly chosen entry matching `filter`, if any. */
-  randomEntry(random: () => number, filter: (e: TableEntry) => boolean = () => true): TableEntry | undefined {
+  randomEntry(random: () => number, filter: (e: TableEntry<R>) => boolean = () => true): TableEntry<R> | undefined {
     // Two passes and no array: maintenance asks this several times a second on every node, and a
     // testnet runs thousands of nodes in one process.
     let count = 0;
@@ -289,7 +289,7 @@ export class RoutingTable {
   /** Marks the bucket of `target` refreshed (a lookup went there). */
   touchBucket(target: Uint8Array): void {
     const b = this.bucketOf(target);
-    if (b >= 0) (this.#buckets[b] as Bucket).refreshedAt = this.#now();
+    if (b >= 0) (this.#buckets[b] as Bucket<R>).refreshedAt = this.#now();
   }
 
   /**
@@ -300,20 +300,20 @@ export class RoutingTable {
   stalestDistance(): number {
     let deepest = BUCKET_COUNT - 1;
     for (let i = 0; i < BUCKET_COUNT; i++) {
-      if ((this.#buckets[i] as Bucket).entries.length > 0) {
+      if ((this.#buckets[i] as Bucket<R>).entries.length > 0) {
         deepest = i;
         break;
       }
     }
     let best = BUCKET_COUNT - 1;
     for (let i = Math.max(0, deepest - 1); i < BUCKET_COUNT; i++) {
-      if ((this.#buckets[i] as Bucket).refreshedAt < (this.#buckets[best] as Bucket).refreshedAt) best = i;
+      if ((this.#buckets[i] as Bucket<R>).refreshedAt < (this.#buckets[best] as Bucket<R>).refreshedAt) best = i;
     }
     return best + 1;
   }
 
   /** A record (or a newer one) of a node already in a bucket. */
-  #update(bucket: Bucket, entry: TableEntry, enr: Enr, options: InsertOptions): InsertResult {
+  #update(bucket: Bucket<R>, entry: TableEntry<R>, enr: R, options: InsertOptions): InsertResult<R> {
     let endpointChanged = false;
     if (enr.seq > entry.enr.seq) {
       if (endpointKey(enr) === endpointKey(entry.enr)) {
@@ -346,18 +346,18 @@ export class RoutingTable {
     return { kind: 'updated', entry, endpointChanged };
   }
 
-  #credit(entry: TableEntry): void {
+  #credit(entry: TableEntry<R>): void {
     entry.live = true;
     entry.checks++;
   }
 
-  #inboundIn(bucket: Bucket): number {
+  #inboundIn(bucket: Bucket<R>): number {
     let n = 0;
     for (const e of bucket.entries) if (e.inbound) n++;
     return n;
   }
 
-  #place(bucket: Bucket, b: number, entry: TableEntry): void {
+  #place(bucket: Bucket<R>, b: number, entry: TableEntry<R>): void {
     bucket.entries.push(entry);
     this.#size++;
     if (entry.live) this.#live++;
@@ -365,7 +365,7 @@ export class RoutingTable {
     this.#counts.add(entry);
   }
 
-  #moveToBack(list: TableEntry[], entry: TableEntry): void {
+  #moveToBack(list: TableEntry<R>[], entry: TableEntry<R>): void {
     const i = list.indexOf(entry);
     if (i >= 0 && i !== list.length - 1) {
       list.splice(i, 1);
@@ -373,7 +373,7 @@ export class RoutingTable {
     }
   }
 
-  #unlist(list: TableEntry[], entry: TableEntry): void {
+  #unlist(list: TableEntry<R>[], entry: TableEntry<R>): void {
     const i = list.indexOf(entry);
     if (i >= 0) list.splice(i, 1);
   }

@@ -1,8 +1,24 @@
 /** Table entries as the table and its users see them. The table owns every field: read, never write. */
 import type { Enr } from '../enr/enr.js';
 
-export interface TableEntry {
-  enr: Enr;
+/**
+ * What the table needs of a node's record: discv5's tables hold `Enr`s, discv4's hold `V4Node`s
+ * (a key and an endpoint, with the node's ENR once it gave it).
+ */
+export interface TableRecord {
+  readonly nodeId: Uint8Array;
+  /** A newer record (higher seq) replaces an older one. */
+  readonly seq: bigint;
+  readonly ip: string | undefined;
+  readonly ip6: string | undefined;
+  /** The UDP endpoints it is reached at. */
+  endpoint4(): { ip: string; port: number } | undefined;
+  endpoint6(): { ip: string; port: number } | undefined;
+}
+
+export interface TableEntry<R extends TableRecord = Enr> {
+  /** The node's record (named for discv5's, which is an ENR; a `V4Node` in a discv4 table). */
+  enr: R;
   /**
    * Whether the node answered one of our PINGs at its current endpoint: only such entries are
    * served to others (spec §9). A newer record with another endpoint clears it until the node
@@ -29,15 +45,15 @@ export interface TableEntry {
 }
 
 /** What inserting a record did. */
-export type InsertResult =
-  | { kind: 'added'; entry: TableEntry }
+export type InsertResult<R extends TableRecord = Enr> =
+  | { kind: 'added'; entry: TableEntry<R> }
   /**
    * The node is in a bucket already. `endpointChanged`: a newer record moved its UDP endpoint; the
    * entry is not live (not served) until it answers a PING at the new endpoint.
    */
-  | { kind: 'updated'; entry: TableEntry; endpointChanged: boolean }
+  | { kind: 'updated'; entry: TableEntry<R>; endpointChanged: boolean }
   /** The bucket is full: the record waits among the replacements until an entry fails its checks. */
-  | { kind: 'replacement'; entry: TableEntry }
+  | { kind: 'replacement'; entry: TableEntry<R> }
   /**
    * Refused: our own id, the `accept` filter, the subnet limits, the inbound cap, or a newer
    * record whose new endpoint does not fit the limits (the old record is kept).

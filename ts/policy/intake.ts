@@ -7,7 +7,6 @@
  * it) is refused with a reason the caller counts, never thrown: one such record must not abort a
  * lookup, and a peer must not be able to point our traffic at our own LAN.
  */
-import type { Enr } from '../enr/enr.js';
 import type { Endpoint } from '../enr/types.js';
 import type { IpFamily } from '../transport/types.js';
 import { dialable, relayable } from './ip-class.js';
@@ -20,6 +19,12 @@ export interface IntakeContext {
   families: ReadonlySet<IpFamily>;
   /** The IP of the peer that handed us the record; none when the application gave it. */
   sender?: string | undefined;
+}
+
+/** What the check needs of a record: an `Enr`, or a discv4 node. */
+export interface Reachable {
+  endpoint4(): Endpoint | undefined;
+  endpoint6(): Endpoint | undefined;
 }
 
 /** Where to send to a record: its endpoint in a family we bind, IPv4 first. */
@@ -44,7 +49,7 @@ function check(ep: Endpoint | undefined, ctx: IntakeContext): Endpoint | IntakeR
  * The endpoint to use for `enr`, or why there is none. A dual-stack record whose IPv4 endpoint is
  * refused is still reachable through a usable IPv6 one, and the reverse.
  */
-export function admitRecord(enr: Enr, ctx: IntakeContext): IntakeResult {
+export function admitRecord(enr: Reachable, ctx: IntakeContext): IntakeResult {
   let reason: IntakeRefusal = 'no-endpoint';
   for (const family of [4, 6] as const) {
     if (!ctx.families.has(family)) continue;

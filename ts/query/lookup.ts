@@ -11,29 +11,35 @@ import { concatBytes, idKey } from '../util/bytes.js';
 import { callSafely, type FailureCounter } from '../util/safe.js';
 import { Waker } from '../util/wake.js';
 
-export interface LookupOptions {
+/** What a lookup needs of a record: discv5 looks up `Enr`s, discv4 `V4Node`s. */
+export interface LookupRecord {
+  readonly nodeId: Uint8Array;
+  readonly seq: bigint;
+}
+
+export interface LookupOptions<R extends LookupRecord = Enr> {
   target: Uint8Array;
   localId: Uint8Array;
   /** Nodes to start from (the table's closest to the target). */
-  seeds: Enr[];
-  /** FINDNODE to one peer. */
-  query: (peer: Enr, distances: number[], signal: AbortSignal) => Promise<Enr[]>;
+  seeds: R[];
+  /** FINDNODE to one peer (discv4 asks for the target itself and ignores `distances`). */
+  query: (peer: R, distances: number[], signal: AbortSignal) => Promise<R[]>;
   crypto: Crypto;
   alpha: number;
   k: number;
   timeoutMs: number;
   signal?: AbortSignal;
   /** Sees every record the lookup learns (to feed the table, or a predicate search). */
-  onRecord?: (enr: Enr) => void;
+  onRecord?: (enr: R) => void;
   /** Stops the lookup early when true (a predicate search that has what it needs). */
   done?: () => boolean;
   /** Where failures of `onRecord` and `done` are counted. */
   counters?: FailureCounter;
 }
 
-export interface LookupResult {
+export interface LookupResult<R extends LookupRecord = Enr> {
   /** The k closest nodes that answered, closest first. */
-  closest: Enr[];
+  closest: R[];
   /** FINDNODE requests sent. */
   queries: number;
   /** Requests that failed (timeout or error). */
@@ -52,10 +58,10 @@ export function lookupDistances(target: Uint8Array, peer: Uint8Array): number[] 
 
 type State = 'new' | 'asking' | 'answered' | 'failed';
 
-export async function lookup(o: LookupOptions): Promise<LookupResult> {
-  const candidates = new Map<string, { enr: Enr; state: State }>();
+export async function lookup<R extends LookupRecord = Enr>(o: LookupOptions<R>): Promise<LookupResult<R>> {
+  const candidates = new Map<string, { enr: R; state: State }>();
   const selfKey = idKey(o.localId);
-  const add = (enr: Enr) => {
+  const add = (enr: R) => {
     const key = idKey(enr.nodeId);
     if (key === selfKey) return;
     const known = candidates.get(key);
@@ -88,7 +94,7 @@ export async function lookup(o: LookupOptions): Promise<LookupResult> {
     return Array.from(o.crypto.closest(o.target, ids, list.length), (i) => list[i] as (typeof list)[0]);
   };
 
-  let stop: LookupResult['stop'] = 'exhausted';
+  let stop: LookupResult<R>['stop'] = 'exhausted';
   try {
     for (;;) {
       if (controller.signal.aborted) {
@@ -109,7 +115,7 @@ export async function lookup(o: LookupOptions): Promise<LookupResult> {
       }
       const next = top.filter((c) => c.state === 'new');
       while (inFlight < o.alpha && next.length > 0) {
-        const c = next.shift() as { enr: Enr; state: State };
+        const c = next.shift() as { enr: R; state: State };
         c.state = 'asking';
         inFlight++;
         queries++;

@@ -1,10 +1,10 @@
 /** Every setting of a node, with its default, in one place (documented in README). */
 
+import type { MaintenanceConfig } from '../kademlia/maintenance.js';
 import type { GateConfig } from '../policy/gate.js';
 import { DEFAULT_REQUEST_CONFIG, type RequestConfig } from '../rpc/config.js';
 import { DEFAULT_SESSION_CONFIG, MAX_SESSION_CACHE_CAPACITY, type SessionConfig } from '../session/config.js';
 import { Discv5Error, ErrorCode } from '../util/errors.js';
-import type { MaintenanceConfig } from './maintenance.js';
 
 export interface ServiceConfig {
   /** Records of other nodes remembered (for handshakes and WHOAREYOU), default 10,000. */

@@ -8,6 +8,7 @@
 import { randomFillSync } from 'node:crypto';
 import type { Crypto } from '../crypto/crypto.js';
 import type { BackendChoice } from '../crypto/types.js';
+import { Discv4 } from '../discv4/discv4.js';
 import { EnrDecoder } from '../enr/batch.js';
 import type { EnrEntries } from '../enr/create.js';
 import type { Enr } from '../enr/enr.js';
@@ -44,6 +45,7 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
   readonly #w: Wiring;
   readonly #m: Membership;
   readonly #persistence: NodePersistence | undefined;
+  readonly #v4: Discv4 | undefined;
   #lookupFinished: ((seconds: number) => void) | undefined;
   #families: ReadonlySet<IpFamily> | undefined;
   #state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
@@ -104,7 +106,8 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
       transport: this.#transport,
       counters: this.#counters,
       decoder: this.#decoder,
-      knownIp: (ip) => this.#m.table.hasIp(ip),
+      knownIp: (ip) =>
+        this.#m.table.hasIp(ip) || this.#v4?.table.hasIp(ip) === true || this.#v4?.expecting(ip) === true,
       localEnr: () => this.localEnr,
       findEnr: (id) => this.#m.peers.find(id),
       admit: (r, sender) => this.#m.peers.admit(r, sender),
@@ -130,6 +133,23 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
       lookupFinished: (seconds) => this.#lookupFinished?.(seconds),
     });
     for (const b of options.bootnodes ?? []) this.#m.peers.addSeed(typeof b === 'string' ? this.#decoder.decode(b) : b);
+    if (options.discv4 !== undefined && options.discv4 !== false) {
+      this.#v4 = new Discv4({
+        crypto,
+        privateKey,
+        nodeId: this.nodeId,
+        transport: this.#transport,
+        counters: this.#counters,
+        gate: this.#w.gate,
+        config: this.config,
+        options: options.discv4 === true ? {} : options.discv4,
+        localEnr: () => this.localEnr,
+        families: () => this.#bound(),
+        isRunning: () => this.isRunning,
+      });
+      const v4 = this.#v4;
+      this.#w.session.shareSocket((data, from) => v4.handle(data, from));
+    }
     this.#w.session.on('message', (m) => this.#w.dispatch(m));
     this.#w.session.on('expired', (peer) => this.emit('sessionExpired', peer));
     const { table, peers } = this.#m;
@@ -147,6 +167,11 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
   /** The node's own record. */
   get localEnr(): Enr {
     return this.#local.record;
+  }
+
+  /** Discovery v4 on the same socket, when the node was created with `discv4`. */
+  get discv4(): Discv4 | undefined {
+    return this.#v4;
   }
 
   /** The addresses the node listens on. */
@@ -168,6 +193,7 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
       'state.tableSize': this.#m.table.size,
       'state.voters4': this.#local.voters(4),
       'state.voters6': this.#local.voters(6),
+      ...this.#v4?.state(),
     };
   }
 
@@ -196,6 +222,7 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
     // check, so that a restarted node serves (and counts as live) the peers it had within a round trip.
     this.#m.reseed();
     if (this.#m.table.size > 0) this.#m.bootstrap();
+    this.#v4?.start();
   }
 
   /** Stops: every request under way rejects with ERR_STOPPED; every socket and timer is released. */
@@ -203,6 +230,7 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
     if (this.#state === 'stopped') return;
     this.#state = 'stopped';
     this.#m.maintenance.stop();
+    this.#v4?.stop();
     this.#w.requests.stop();
     this.#persistence?.close();
     await this.#transport.stop();

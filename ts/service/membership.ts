@@ -8,6 +8,7 @@ import type { Crypto } from '../crypto/crypto.js';
 import type { EnrDecoder } from '../enr/batch.js';
 import type { Enr } from '../enr/enr.js';
 import { randomIdAtDistance } from '../kademlia/distance.js';
+import { TableMaintenance } from '../kademlia/maintenance.js';
 import { RoutingTable } from '../kademlia/table.js';
 import type { TableEntry } from '../kademlia/types.js';
 import type { RequestManager } from '../rpc/requests.js';
@@ -19,7 +20,6 @@ import type { Counters } from '../util/metrics.js';
 import { detach } from '../util/safe.js';
 import type { Discv5Config } from './config.js';
 import { Lookups } from './lookups.js';
-import { TableMaintenance } from './maintenance.js';
 import { Peers } from './peers.js';
 import type { Discv5Events, TableEntryInfo } from './types.js';
 

@@ -1,6 +1,8 @@
 /** What a node tells its users, and how it is created. */
+
 import type { Crypto } from '../crypto/crypto.js';
 import type { BackendChoice } from '../crypto/types.js';
+import type { Discv4Options } from '../discv4/config.js';
 import type { Enr } from '../enr/enr.js';
 import type { MetricsRegistry } from '../metrics/types.js';
 import type { NodeAddress } from '../session/types.js';
@@ -50,6 +52,12 @@ export interface Discv5Options {
    * `config.reseedBelowLive` (records given to `addEnr` are kept the same way).
    */
   bootnodes?: ReadonlyArray<Enr | string>;
+  /**
+   * Also serve Discovery v4 on the same socket and key (as go-ethereum and reth do): a datagram
+   * that is not discv5 is read as discv4. `true`, or its options (its own bootnodes, bonding).
+   * The v4 side is `node.discv4`.
+   */
+  discv4?: boolean | Discv4Options;
 }
 
 /** A PING's answer. */

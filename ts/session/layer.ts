@@ -77,6 +77,8 @@ export class SessionLayer extends TypedEmitter<SessionEvents> {
   readonly #challenges: Challenges;
   readonly #calls: Calls;
   readonly #waiting: Waiting;
+  /** Another protocol on the same socket (discv4): offered what is not discv5. */
+  #other: ((data: Uint8Array, from: SocketAddress) => boolean) | undefined;
 
   constructor(deps: SessionLayerDeps) {
     super();
@@ -101,6 +103,15 @@ export class SessionLayer extends TypedEmitter<SessionEvents> {
     this.#calls = new Calls(c.maxPendingNonces, c.nonceTtlMs, now);
     this.#waiting = new Waiting(c.maxHandshakingPeers);
     deps.transport.onPacket((data, from) => this.#onPacket(data, from));
+  }
+
+  /**
+   * Shares the socket with another protocol (one port for discv4 and discv5, as go-ethereum): a
+   * datagram whose header does not unmask as discv5 is offered to `handler`, which returns whether
+   * it was its own (then it is not counted here as malformed).
+   */
+  shareSocket(handler: (data: Uint8Array, from: SocketAddress) => boolean): void {
+    this.#other = handler;
   }
 
   /** Sessions currently held. */
@@ -201,6 +212,7 @@ export class SessionLayer extends TypedEmitter<SessionEvents> {
     const packet = verdict === 'pass' ? decodePacket(this.#d.crypto, this.#maskingKey, data) : verdict;
     // An undecodable datagram is counted, never held against its source: the address may be forged (review H4).
     if (typeof packet === 'string') {
+      if (packet === 'malformed-header' && this.#other?.(data, from)) return;
       this.#drop(packet);
       return;
     }

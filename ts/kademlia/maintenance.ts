@@ -13,13 +13,13 @@
  * Every timer callback is guarded and every promise started here handles its rejection.
  */
 import type { Enr } from '../enr/enr.js';
-import { endpointKey } from '../kademlia/limits.js';
-import type { RoutingTable } from '../kademlia/table.js';
-import type { TableEntry } from '../kademlia/types.js';
 import { idKey } from '../util/bytes.js';
 import { Discv5Error, ErrorCode } from '../util/errors.js';
 import type { Counters } from '../util/metrics.js';
 import { detach } from '../util/safe.js';
+import { endpointKey } from './limits.js';
+import type { RoutingTable } from './table.js';
+import type { TableEntry, TableRecord } from './types.js';
 
 export interface MaintenanceConfig {
   /** Interval of the check of new entries (default 1 s). */
@@ -49,27 +49,27 @@ export interface PingedEndpoint {
   port: number;
 }
 
-export interface MaintenanceDeps {
-  table: RoutingTable;
+export interface MaintenanceDeps<R extends TableRecord = Enr> {
+  table: RoutingTable<R>;
   counters: Counters;
   config: MaintenanceConfig;
   /**
    * PING, without touching the table (the credit is given here): resolves with the peer's record
    * seq and the UDP endpoint the PING was sent to; rejects when it does not answer.
    */
-  ping: (enr: Enr) => Promise<{ enrSeq: bigint; endpoint: PingedEndpoint }>;
+  ping: (enr: R) => Promise<{ enrSeq: bigint; endpoint: PingedEndpoint }>;
   /** FINDNODE [0]. */
-  requestEnr: (enr: Enr) => Promise<Enr>;
+  requestEnr: (enr: R) => Promise<R>;
   /** A lookup for a random id at this log-distance from us. */
   refresh: (distance: number) => Promise<void>;
   /** Too few live entries: contact the bootnodes (and remembered peers) again, and look up from those that answer. */
   reseed: () => void;
   /** An entry answered a check at its current endpoint. */
-  onLive?: (entry: TableEntry) => void;
+  onLive?: (entry: TableEntry<R>) => void;
   /** An entry ran out of credit and left; `promoted` is the replacement that took its place. */
-  onEvicted: (removed: TableEntry, promoted: TableEntry | undefined) => void;
+  onEvicted: (removed: TableEntry<R>, promoted: TableEntry<R> | undefined) => void;
   /** A newer record of a node, fetched because the node announced it. */
-  onUpdated: (enr: Enr) => void;
+  onUpdated: (enr: R) => void;
   random: () => number;
 }
 
@@ -83,8 +83,8 @@ function peerAtFault(err: unknown): boolean {
   );
 }
 
-export class TableMaintenance {
-  readonly #d: MaintenanceDeps;
+export class TableMaintenance<R extends TableRecord = Enr> {
+  readonly #d: MaintenanceDeps<R>;
   /** The next run of each periodic job, by name. */
   readonly #timers = new Map<string, ReturnType<typeof setTimeout>>();
   readonly #pending = new Set<ReturnType<typeof setTimeout>>();
@@ -97,7 +97,7 @@ export class TableMaintenance {
   #reseedTimer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
 
-  constructor(deps: MaintenanceDeps) {
+  constructor(deps: MaintenanceDeps<R>) {
     this.#d = deps;
   }
 
@@ -137,7 +137,7 @@ export class TableMaintenance {
   }
 
   /** A node reached us: ping it soon, so that it can become live. */
-  inbound(enr: Enr): void {
+  inbound(enr: R): void {
     this.checkSoon(enr);
   }
 
@@ -146,7 +146,7 @@ export class TableMaintenance {
    * us, or an entry whose endpoint just changed (insert's `endpointChanged`), so that it is served
    * again soon.
    */
-  checkSoon(enr: Enr): void {
+  checkSoon(enr: R): void {
     if (this.#stopped) return;
     const t = setTimeout(() => {
       this.#pending.delete(t);
@@ -160,7 +160,7 @@ export class TableMaintenance {
    * A peer told us (enr-seq of a PING or PONG) that its record is at `seq`, newer than `enr`: fetch
    * it, unless a check or a fetch of that node is under way already (a check fetches it itself).
    */
-  recordAnnounced(enr: Enr, seq: bigint): void {
+  recordAnnounced(enr: R, seq: bigint): void {
     if (seq <= enr.seq || this.#stopped || this.#checking.has(idKey(enr.nodeId))) return;
     this.#fetch(enr);
   }
@@ -170,7 +170,7 @@ export class TableMaintenance {
    * record if one is announced); silence debits it, and evicts it once its credit is gone. Other
    * failures are ours, not the peer's: counted as `table.check-skipped`, nothing changes.
    */
-  async check(enr: Enr): Promise<void> {
+  async check(enr: R): Promise<void> {
     const key = idKey(enr.nodeId);
     if (this.#checking.has(key) || this.#stopped) return;
     this.#checking.add(key);
@@ -204,7 +204,7 @@ export class TableMaintenance {
   }
 
   /** Fetches a node's newer record, one fetch per node at once, and hands it on if it is newer. */
-  #fetch(enr: Enr): void {
+  #fetch(enr: R): void {
     const key = idKey(enr.nodeId);
     if (this.#fetching.has(key)) return;
     this.#fetching.add(key);
@@ -251,7 +251,7 @@ export class TableMaintenance {
     this.#reseedTimer.unref?.();
   }
 
-  #detachCheck(enr: Enr): void {
+  #detachCheck(enr: R): void {
     detach(this.check(enr), this.#d.counters, 'maintenance.check');
   }
 
@@ -295,6 +295,6 @@ function onGrid(delayMs: number): number {
 }
 
 /** Whether two records of a node are reached at the same UDP endpoints. */
-function samePlace(a: Enr, b: Enr): boolean {
+function samePlace(a: TableRecord, b: TableRecord): boolean {
   return a === b || endpointKey(a) === endpointKey(b);
 }

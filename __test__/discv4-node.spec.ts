@@ -1,0 +1,125 @@
+/**
+ * Discovery v4 beside discv5 on one socket (ts/discv4/discv4.ts, protocol.ts): bonding both ways,
+ * PING/PONG, FINDNODE/NEIGHBORS, ENRREQUEST, lookups over a small network, the endpoint proof
+ * refusing unbonded requests, and both protocols answering on the same port at once.
+ */
+import test, { type ExecutionContext } from 'ava';
+import { V4Node } from '../ts/discv4/node.js';
+import { encodePacket, expirationFrom, nowSeconds } from '../ts/discv4/packet.js';
+import { PacketType } from '../ts/discv4/types.js';
+import { Discv5, type Discv5Config, MemoryNetwork } from '../ts/index.js';
+import { envCrypto, waitFor } from './helpers/nodes.js';
+
+async function v4Node(
+  t: ExecutionContext,
+  place: { network: MemoryNetwork; ip?: string } | 'udp',
+  options: { bootnodes?: string[]; config?: Partial<Discv5Config> } = {},
+): Promise<Discv5> {
+  const node = await Discv5.create({
+    privateKey: envCrypto.generatePrivateKey(),
+    crypto: envCrypto,
+    ...(place === 'udp'
+      ? { bind: { ip4: { ip: '127.0.0.1', port: 0 } } }
+      : { transport: place.network.transport(place.ip) }),
+    config: { requestTimeoutMs: 2_000, ...options.config },
+    discv4: { bootnodes: options.bootnodes ?? [], bondWaitMs: 200 },
+  });
+  await node.start();
+  t.teardown(() => node.stop());
+  return node;
+}
+
+const v4 = (node: Discv5) => {
+  const d = node.discv4;
+  if (d === undefined) throw new Error('no discv4');
+  return d;
+};
+
+test.serial(
+  'two nodes on UDP loopback bond and answer PING, FINDNODE and ENRREQUEST over the shared socket',
+  async (t) => {
+    const a = await v4Node(t, 'udp');
+    const b = await v4Node(t, 'udp');
+    const c = await v4Node(t, 'udp');
+    // b knows c (c answered b's ping), so b's FINDNODE answer can hold c.
+    await v4(b).ping(v4(c).enode);
+    await waitFor(() => v4(b).table.get(c.nodeId)?.live === true, 5_000, 'c live in b');
+
+    const pong = await v4(a).ping(v4(b).enode);
+    t.is(pong.enrSeq, b.localEnr.seq);
+    t.is(pong.to.ip, '127.0.0.1');
+    t.is(pong.to.udp, a.addresses[0]?.port as number);
+
+    const found = await v4(a).findNode(v4(b).enode, V4Node.fromEnode(envCrypto, v4(c).enode).publicKey);
+    // b's live entries are c (it answered b's PING) and a (it answered b's ping-back), never the asker.
+    t.deepEqual(
+      found.map((n) => n.nodeIdHex),
+      [c.localEnr.nodeIdHex],
+    );
+    t.is(found[0]?.udp, c.addresses[0]?.port);
+
+    const record = await v4(a).requestEnr(v4(b).enode);
+    t.is(record.text, b.localEnr.text);
+
+    // The endpoint proof went both ways: b pinged a back, and both hold the other as live.
+    await waitFor(() => v4(b).table.get(a.nodeId)?.live === true, 5_000, 'a live in b');
+    t.is(v4(a).table.get(b.nodeId)?.live, true);
+    const m = b.metrics();
+    t.true((m['discv4.in.ping'] ?? 0) >= 1);
+    t.true((m['discv4.in.findnode'] ?? 0) >= 1); // a's own bootstrap lookup may ask b too
+    t.true((m['discv4.in.enrrequest'] ?? 0) >= 1);
+
+    // discv5 on the same ports still works, both ways.
+    const v5pong = await a.ping(b.localEnr);
+    t.is(v5pong.enrSeq, b.localEnr.seq);
+    t.is(a.metrics()['drop.malformed-header'] ?? 0, 0);
+  },
+);
+
+test.serial('FINDNODE and ENRREQUEST from a node that never proved its endpoint go unanswered', async (t) => {
+  const network = new MemoryNetwork();
+  const server = await v4Node(t, { network });
+  const transport = network.transport('10.0.0.9');
+  await transport.start();
+  t.teardown(() => transport.stop());
+  const replies: number[] = [];
+  transport.onPacket((data) => replies.push(data[97] as number));
+  const key = envCrypto.generatePrivateKey();
+  const to = server.addresses[0];
+  if (to === undefined) throw new Error('no address');
+  const send = (message: Parameters<typeof encodePacket>[2]) =>
+    transport.send(encodePacket(envCrypto, key, message).packet, to);
+  send({ type: PacketType.FINDNODE, target: new Uint8Array(64).fill(1), expiration: expirationFrom(nowSeconds()) });
+  send({ type: PacketType.ENR_REQUEST, expiration: expirationFrom(nowSeconds()) });
+  await waitFor(() => (server.metrics()['discv4.drop.unbonded'] ?? 0) === 2, 5_000, 'both refused');
+  t.deepEqual(replies, []);
+  // A PING is answered (PONG), and the server pings back to get its own proof.
+  send({
+    type: PacketType.PING,
+    version: 4,
+    from: { ip: '10.0.0.9', udp: 30303, tcp: 0 },
+    to: { ip: to.ip, udp: to.port, tcp: 0 },
+    expiration: expirationFrom(nowSeconds()),
+  });
+  await waitFor(() => replies.length >= 2, 5_000, 'pong and ping');
+  t.deepEqual(replies.slice(0, 2).sort(), [PacketType.PING, PacketType.PONG]);
+});
+
+test.serial('lookups over a 24-node v4 network find the nodes closest to a target', async (t) => {
+  const network = new MemoryNetwork();
+  const boot = await v4Node(t, { network });
+  const nodes = [boot];
+  for (let i = 0; i < 23; i++) nodes.push(await v4Node(t, { network }, { bootnodes: [v4(boot).enode] }));
+  // Everyone joins through the bootnode; their self-lookups spread them around.
+  // Tables fill as maintenance pings what lookups found (4 new entries a second per node).
+  await waitFor(() => nodes.every((n) => v4(n).table.liveSize >= 12), 60_000, 'tables filled', 50);
+  const target = V4Node.fromEnode(envCrypto, v4(nodes[7] as Discv5).enode).publicKey;
+  const closest = await v4(nodes[3] as Discv5).lookup(target);
+  t.true(closest.length >= 10);
+  // The target node itself is the closest of all: it must come first.
+  t.is(closest[0]?.nodeIdHex, (nodes[7] as Discv5).localEnr.nodeIdHex);
+  // Sorted by distance to keccak256(target) = the target node's id.
+  const ids = closest.map((n) => n.nodeId);
+  const order = envCrypto.closest((nodes[7] as Discv5).nodeId, Buffer.concat(ids), ids.length);
+  t.deepEqual([...order], [...ids.keys()]);
+});
