@@ -144,24 +144,33 @@ export class Discv4 extends TypedEmitter<Discv4Events> {
   }
 
   /** Pings a node; resolves with its PONG (seq, our endpoint as it saw it, round trip). */
-  async ping(target: V4Target): Promise<PongResult> {
+  async ping(target: V4Target, timeoutMs?: number): Promise<PongResult> {
     this.#running();
-    return this.#p.ping(this.#node(target));
+    return this.#p.ping(this.#node(target), timeoutMs);
   }
 
   /**
    * FINDNODE at a node (bonding first): the nodes it knows closest to `target` (a 64-byte public
    * key; default: a random one), up to 16.
    */
-  async findNode(target: V4Target, key?: Uint8Array): Promise<V4Node[]> {
+  async findNode(target: V4Target, key?: Uint8Array, timeoutMs?: number): Promise<V4Node[]> {
     this.#running();
-    return this.#p.findNode(this.#node(target), key === undefined ? randomKey() : checkKey(key));
+    return this.#p.findNode(this.#node(target), key === undefined ? randomKey() : checkKey(key), timeoutMs);
   }
 
   /** ENRREQUEST at a node (bonding first): its current record, checked to be signed by its key. */
-  async requestEnr(target: V4Target): Promise<Enr> {
+  async requestEnr(target: V4Target, timeoutMs?: number): Promise<Enr> {
     this.#running();
-    return this.#p.requestEnr(this.#node(target));
+    return this.#p.requestEnr(this.#node(target), timeoutMs);
+  }
+
+  /**
+   * The endpoint proof both ways, unless the node pinged us recently: our PING answered, then a
+   * moment for its PING (go-ethereum's ensureBond). Rejects with ERR_REQUEST_TIMEOUT when it is silent.
+   */
+  async bond(target: V4Target, timeoutMs?: number): Promise<void> {
+    this.#running();
+    await this.#p.ensureBond(this.#node(target), timeoutMs);
   }
 
   /**
