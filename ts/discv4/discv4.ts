@@ -206,6 +206,21 @@ export class Discv4 extends TypedEmitter<Discv4Events> {
     return node;
   }
 
+  /**
+   * Puts nodes straight into the table as live, without bonding: for testnets built from a known
+   * global view (`discv5 testnet --discv4 --prefill`). Each passes the table's limits and is checked
+   * later like any entry; the endpoint proof is still asked for before either side answers the
+   * other. Returns how many took a bucket place.
+   */
+  prefillTable(nodes: Iterable<V4Node>): number {
+    let placed = 0;
+    for (const n of nodes) {
+      const r = this.table.insert(n, { live: true });
+      if (r.kind === 'added') placed++;
+    }
+    return placed;
+  }
+
   /** The table's entries, nearest buckets first. */
   entries(): TableEntry<V4Node>[] {
     return this.table.entries();
