@@ -13,7 +13,7 @@ import { envCrypto, waitFor } from './helpers/nodes.js';
 async function v4Node(
   t: ExecutionContext,
   place: { network: MemoryNetwork; ip?: string } | 'udp',
-  options: { bootnodes?: string[]; config?: Partial<Discv5Config> } = {},
+  options: { bootnodes?: string[]; config?: Partial<Discv5Config>; maxPendingReplies?: number } = {},
 ): Promise<Discv5> {
   const node = await Discv5.create({
     privateKey: envCrypto.generatePrivateKey(),
@@ -22,7 +22,11 @@ async function v4Node(
       ? { bind: { ip4: { ip: '127.0.0.1', port: 0 } } }
       : { transport: place.network.transport(place.ip) }),
     config: { requestTimeoutMs: 2_000, ...options.config },
-    discv4: { bootnodes: options.bootnodes ?? [], bondWaitMs: 200 },
+    discv4: {
+      bootnodes: options.bootnodes ?? [],
+      bondWaitMs: 200,
+      ...(options.maxPendingReplies === undefined ? {} : { maxPendingReplies: options.maxPendingReplies }),
+    },
   });
   await node.start();
   t.teardown(() => node.stop());
@@ -122,4 +126,89 @@ test.serial('lookups over a 24-node v4 network find the nodes closest to a targe
   const ids = closest.map((n) => n.nodeId);
   const order = envCrypto.closest((nodes[7] as Discv5).nodeId, Buffer.concat(ids), ids.length);
   t.deepEqual([...order], [...ids.keys()]);
+});
+
+test.serial('hostile v4 datagrams are dropped and counted, never thrown, and the node keeps answering', async (t) => {
+  // A link that carries datagrams over 1280 bytes, as UDP does (ethereumjs sends such NEIGHBORS).
+  const network = new MemoryNetwork({ mtu: 1_500 });
+  // Public addresses: the gate's limits apply as on the internet.
+  // Its ping-backs wait 10 s for answers that never come: the flood meets a full budget.
+  const server = await v4Node(
+    t,
+    { network, ip: '203.0.113.1' },
+    { maxPendingReplies: 40, config: { requestTimeoutMs: 10_000 } },
+  );
+  const attacker = network.transport('198.51.100.7');
+  await attacker.start();
+  t.teardown(() => attacker.stop());
+  const to = server.addresses[0];
+  if (to === undefined) throw new Error('no address');
+  const key = envCrypto.generatePrivateKey();
+  const now = nowSeconds();
+  const ping = (expiration: number) =>
+    encodePacket(envCrypto, key, {
+      type: PacketType.PING,
+      version: 4,
+      from: { ip: '198.51.100.7', udp: 30303, tcp: 0 },
+      to: { ip: to.ip, udp: to.port, tcp: 0 },
+      expiration,
+    }).packet;
+  const withHash = (rest: Uint8Array) => Buffer.concat([envCrypto.keccak256(rest), rest]);
+  const sent: [string, Uint8Array][] = [
+    ['expired', ping(Math.floor(now) - 5)],
+    ['future-expiration', ping(Math.floor(now) + 3_600)],
+    ['bad-signature', withHash(Buffer.concat([new Uint8Array(65).fill(7), Uint8Array.of(1), Uint8Array.of(0xc0)]))],
+    ['unknown-type', envCrypto.discv4Pack(key, 9, Uint8Array.of(0xc0))],
+    ['bad-rlp', envCrypto.discv4Pack(key, 1, Uint8Array.of(0xf8, 0xff, 1))],
+    ['too-large', withHash(new Uint8Array(1_400).fill(1))],
+    // A PONG and a NEIGHBORS nobody asked for.
+    [
+      'unsolicited',
+      encodePacket(envCrypto, key, {
+        type: PacketType.PONG,
+        to: { ip: to.ip, udp: to.port, tcp: 0 },
+        pingHash: new Uint8Array(32),
+        expiration: expirationFrom(now),
+      }).packet,
+    ],
+  ];
+  for (const [, packet] of sent) attacker.send(packet, to);
+  // Junk that is neither protocol is discv5's to count.
+  attacker.send(new Uint8Array(300).fill(3), to);
+  const m = () => server.metrics();
+  await waitFor(
+    () =>
+      sent.every(([reason]) => (m()[`discv4.drop.${reason}`] ?? 0) >= 1) && (m()['drop.malformed-header'] ?? 0) >= 1,
+    5_000,
+    'every drop counted',
+  ).catch((err) => {
+    t.log(m());
+    throw err;
+  });
+  t.is(m()['discv4.in.ping'] ?? 0, 0);
+  // A flood of PINGs from made-up keys: each is answered, but at most a quarter of the replies we
+  // can await (40 here) go to pinging them back; the rest are not pinged back.
+  const flood = 120;
+  for (let i = 0; i < flood; i++) {
+    const k = envCrypto.generatePrivateKey();
+    attacker.send(
+      encodePacket(envCrypto, k, {
+        type: PacketType.PING,
+        version: 4,
+        from: { ip: '198.51.100.7', udp: 30303, tcp: 0 },
+        to: { ip: to.ip, udp: to.port, tcp: 0 },
+        expiration: expirationFrom(nowSeconds()),
+      }).packet,
+      to,
+    );
+  }
+  await waitFor(() => (m()['discv4.in.ping'] ?? 0) >= flood, 10_000, 'flood seen');
+  t.is(m()['discv4.out.pong'], flood);
+  t.true((m()['state.discv4.pendingReplies'] ?? 0) <= 10);
+  t.true((m()['discv4.drop.ping-back-budget'] ?? 0) >= flood - 10);
+  // The node still answers an honest peer on both protocols.
+  const honest = await v4Node(t, { network, ip: '203.0.113.2' });
+  const pong = await v4(honest).ping(v4(server).enode);
+  t.is(pong.enrSeq, server.localEnr.seq);
+  t.is((await honest.ping(server.localEnr)).enrSeq, server.localEnr.seq);
 });

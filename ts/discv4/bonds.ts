@@ -22,8 +22,8 @@ export class Bonds {
   readonly #bonds: LruMap<string, Bond>;
   readonly #lifetimeMs: number;
   readonly #now: () => number;
-  /** Who waits for a PING from a pair (`waitForPing`). */
-  readonly #pingWaiters = new Map<string, Set<() => void>>();
+  /** Who waits for a PING from a pair (`waitForPing`): each is ended with whether it came. */
+  readonly #pingWaiters = new Map<string, Set<(pinged: boolean) => void>>();
 
   constructor(capacity: number, lifetimeMs: number, now: () => number = Date.now) {
     this.#bonds = new LruMap(capacity);
@@ -40,7 +40,7 @@ export class Bonds {
     const key = keyOf(nodeId, ip);
     this.#bond(key).pingReceivedAt = this.#now();
     const waiters = this.#pingWaiters.get(key);
-    if (waiters !== undefined) for (const wake of [...waiters]) wake();
+    if (waiters !== undefined) for (const end of [...waiters]) end(true);
   }
 
   /** The node answered our PING from `ip`. */
@@ -81,20 +81,24 @@ export class Bonds {
     const pinged = new Promise<boolean>((resolve) => {
       end = (value) => {
         clearTimeout(timer);
-        waiters.delete(wake);
+        waiters.delete(end);
         if (waiters.size === 0 && this.#pingWaiters.get(key) === waiters) this.#pingWaiters.delete(key);
         resolve(value);
       };
     });
-    const wake = () => end(true);
-    waiters.add(wake);
+    waiters.add(end);
     return {
       pinged,
       start: (waitMs) => {
-        if (waiters.has(wake)) timer = setTimeout(() => end(false), waitMs);
+        if (waiters.has(end)) timer = setTimeout(() => end(false), waitMs);
       },
       cancel: () => end(false),
     };
+  }
+
+  /** Ends every wait for a PING (the node stops): no timer of ours outlives it. */
+  clear(): void {
+    for (const waiters of [...this.#pingWaiters.values()]) for (const end of [...waiters]) end(false);
   }
 
   #bond(key: string): Bond {

@@ -20,7 +20,7 @@ import { detach } from '../util/safe.js';
 import { Bonds } from './bonds.js';
 import { Calls } from './calls.js';
 import type { Discv4Config } from './config.js';
-import { DATA_OFFSET, MAX_PACKET_SIZE, NEIGHBORS_MAX_NODES, PING_VERSION } from './constants.js';
+import { DATA_OFFSET, HASH_SIZE, MAX_PACKET_SIZE, NEIGHBORS_MAX_NODES, PING_VERSION } from './constants.js';
 import { encodeNeighbors } from './neighbors.js';
 import { V4Node } from './node.js';
 import { decodePacket, encodePacket, expirationFrom, nowSeconds, recordOfResponse } from './packet.js';
@@ -74,6 +74,8 @@ export class Discv4Protocol {
   readonly calls: Calls;
   readonly #d: ProtocolDeps;
   readonly #perRequester: RateLimiter;
+  /** PINGs of ours under way in answer to a stranger's PING (see #onPing). */
+  #pingBacks = 0;
 
   constructor(deps: ProtocolDeps) {
     this.#d = deps;
@@ -88,8 +90,15 @@ export class Discv4Protocol {
    * caller counts it. True when it was discv4, handled or dropped and counted here.
    */
   handle(data: Uint8Array, from: SocketAddress): boolean {
-    if (data.length < DATA_OFFSET || data.length > MAX_PACKET_SIZE) return false;
+    if (data.length < DATA_OFFSET) return false;
     const c = this.#d.counters;
+    if (data.length > MAX_PACKET_SIZE) {
+      // Ours only if its hash says so (ethereumjs sends NEIGHBORS of 15-16 nodes this big).
+      const hash = this.#d.crypto.keccak256(data.subarray(HASH_SIZE));
+      if (!bytesEqual(hash, data.subarray(0, HASH_SIZE))) return false;
+      c.inc('discv4.drop.too-large');
+      return true;
+    }
     const decoded = decodePacket(this.#d.crypto, data, nowSeconds());
     if ('error' in decoded) {
       if (decoded.error === 'bad-hash') return false;
@@ -224,6 +233,7 @@ export class Discv4Protocol {
   /** Ends every wait (the node stops). */
   stop(): void {
     this.calls.clear(new Discv5Error(ErrorCode.STOPPED, 'the node stopped'));
+    this.bonds.clear();
   }
 
   #onPing(decoded: DecodedPacket, m: Extract<Discv4Message, { type: 1 }>, from: SocketAddress): void {
@@ -241,13 +251,15 @@ export class Discv4Protocol {
     const node = V4Node.trusted(nodeId, { publicKey: decoded.publicKey, ip: from.ip, udp: from.port, tcp: m.from.tcp });
     if (this.bonds.verified(nodeId, from.ip)) this.#d.seen(node, m.enrSeq);
     // Without a fresh proof of it, we ask for one: our PING, answered, bonds us both ways (and
-    // `ping` reports the node as seen).
-    else
-      detach(
-        this.ping(node).then(() => undefined),
-        this.#d.counters,
-        'discv4-ping-back',
-      );
+    // `ping` reports the node as seen). Spoofed PINGs from made-up keys cost us a wait each: they
+    // may take at most a quarter of the replies we can await, so our own requests keep room.
+    else if (this.#pingBacks >= this.#d.config.maxPendingReplies / 4) {
+      this.#d.counters.inc('discv4.drop.ping-back-budget');
+    } else {
+      this.#pingBacks++;
+      const back = this.ping(node).finally(() => this.#pingBacks--);
+      detach(back, this.#d.counters, 'discv4-ping-back');
+    }
     // Recorded after our PONG went out, so a FINDNODE that waited on this PING follows the PONG.
     this.bonds.pingReceived(nodeId, from.ip);
   }
