@@ -212,3 +212,15 @@ test.serial('hostile v4 datagrams are dropped and counted, never thrown, and the
   t.is(pong.enrSeq, server.localEnr.seq);
   t.is((await honest.ping(server.localEnr)).enrSeq, server.localEnr.seq);
 });
+
+test.serial('a banned node id is banned on both protocols: out of the v4 table, its v4 packets dropped', async (t) => {
+  const network = new MemoryNetwork();
+  const a = await v4Node(t, { network, ip: '203.0.113.10' });
+  const b = await v4Node(t, { network, ip: '203.0.113.11' });
+  await v4(a).ping(v4(b).enode);
+  t.is(v4(a).table.get(b.nodeId)?.live, true);
+  a.banNode(b.nodeId);
+  t.is(v4(a).table.get(b.nodeId), undefined);
+  await t.throwsAsync(v4(b).ping(v4(a).enode), { code: 'ERR_REQUEST_TIMEOUT' });
+  t.true((a.metrics()['discv4.drop.banned'] ?? 0) >= 1);
+});

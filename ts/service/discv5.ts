@@ -156,7 +156,16 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
     const counters = this.#counters;
     if (options.metrics !== undefined) {
       const { session, requests, gate } = this.#w;
-      const parts = { counters, session, requests, peers, table, bans: gate.bans, local: this.#local };
+      const parts = {
+        counters,
+        session,
+        requests,
+        peers,
+        table,
+        bans: gate.bans,
+        local: this.#local,
+        discv4: this.#v4,
+      };
       this.#lookupFinished = observe(options.metrics, parts);
     }
     const { config } = this;
@@ -317,6 +326,7 @@ export class Discv5 extends TypedEmitter<Discv5Events> {
     this.#counters.inc('ban.manual');
     this.#w.gate.bans.banNodeId(bytesKey(id), durationMs);
     this.#m.table.remove(id);
+    this.#v4?.table.remove(id); // the same key in both protocols: the ban holds for both
   }
 
   unbanNode(nodeId: Uint8Array | string): void {
