@@ -109,23 +109,51 @@ test.serial('FINDNODE and ENRREQUEST from a node that never proved its endpoint 
   t.deepEqual(replies.slice(0, 2).sort(), [PacketType.PING, PacketType.PONG]);
 });
 
-test.serial('lookups over a 24-node v4 network find the nodes closest to a target', async (t) => {
+test.serial('nodes join a v4 network through one bootnode and fill their tables', async (t) => {
   const network = new MemoryNetwork();
   const boot = await v4Node(t, { network });
   const nodes = [boot];
-  for (let i = 0; i < 23; i++) nodes.push(await v4Node(t, { network }, { bootnodes: [v4(boot).enode] }));
-  // Everyone joins through the bootnode; their self-lookups spread them around.
-  // Tables fill as maintenance pings what lookups found (4 new entries a second per node).
-  await waitFor(() => nodes.every((n) => v4(n).table.liveSize >= 12), 60_000, 'tables filled', 50);
+  for (let i = 0; i < 7; i++) nodes.push(await v4Node(t, { network }, { bootnodes: [v4(boot).enode] }));
+  // The bootnode is pinged, then a self-lookup and a random one go through it; maintenance pings
+  // what they found. Every node ends up with live entries beyond the bootnode.
+  await waitFor(() => nodes.every((n) => v4(n).table.liveSize >= 4), 60_000, 'tables filled', 50);
+  for (const n of nodes.slice(1))
+    t.true(
+      v4(n)
+        .entries()
+        .some((e) => e.live && e.enr.nodeIdHex !== boot.localEnr.nodeIdHex),
+    );
+});
+
+test.serial('lookups over a 24-node v4 network find the nodes closest to a target', async (t) => {
+  const network = new MemoryNetwork();
+  const nodes: Discv5[] = [];
+  for (let i = 0; i < 24; i++) nodes.push(await v4Node(t, { network }));
+  // A global view: every table prefilled with every other node (the lookups still bond and ask).
+  const all = nodes.map((n) => V4Node.fromEnode(envCrypto, v4(n).enode));
+  for (const n of nodes) v4(n).prefillTable(all);
   const target = V4Node.fromEnode(envCrypto, v4(nodes[7] as Discv5).enode).publicKey;
-  const closest = await v4(nodes[3] as Discv5).lookup(target);
-  t.true(closest.length >= 10);
+  const asker = nodes[3] as Discv5;
+  // Start from a table that knows only 2 far nodes, so the lookup has to walk.
+  for (const e of v4(asker).entries()) v4(asker).table.remove(e.enr.nodeId);
+  const far = all.filter(
+    (n) => n.nodeIdHex !== asker.localEnr.nodeIdHex && n.nodeIdHex !== (nodes[7] as Discv5).localEnr.nodeIdHex,
+  );
+  v4(asker).prefillTable(far.slice(0, 2));
+  const closest = await v4(asker).lookup(target);
+  t.is(closest.length, 16);
   // The target node itself is the closest of all: it must come first.
   t.is(closest[0]?.nodeIdHex, (nodes[7] as Discv5).localEnr.nodeIdHex);
-  // Sorted by distance to keccak256(target) = the target node's id.
+  // Sorted by distance to keccak256(target) = the target node's id, and the 16 closest of all.
   const ids = closest.map((n) => n.nodeId);
   const order = envCrypto.closest((nodes[7] as Discv5).nodeId, Buffer.concat(ids), ids.length);
   t.deepEqual([...order], [...ids.keys()]);
+  const others = all.filter((n) => n.nodeIdHex !== asker.localEnr.nodeIdHex);
+  const best = envCrypto.closest((nodes[7] as Discv5).nodeId, Buffer.concat(others.map((n) => n.nodeId)), 16);
+  t.deepEqual(
+    closest.map((n) => n.nodeIdHex),
+    [...best].map((i) => others[i]?.nodeIdHex),
+  );
 });
 
 test.serial('hostile v4 datagrams are dropped and counted, never thrown, and the node keeps answering', async (t) => {
@@ -223,4 +251,17 @@ test.serial('a banned node id is banned on both protocols: out of the v4 table, 
   t.is(v4(a).table.get(b.nodeId), undefined);
   await t.throwsAsync(v4(b).ping(v4(a).enode), { code: 'ERR_REQUEST_TIMEOUT' });
   t.true((a.metrics()['discv4.drop.banned'] ?? 0) >= 1);
+});
+
+test.serial('EIP-868: a PING or PONG naming a newer record makes the peer fetch it into its v4 table', async (t) => {
+  const network = new MemoryNetwork();
+  const a = await v4Node(t, { network });
+  const b = await v4Node(t, { network });
+  await v4(a).ping(v4(b).enode);
+  // b pinged a back; a's PONG named a's seq, newer than none: b fetched a's record.
+  await waitFor(() => v4(b).table.get(a.nodeId)?.enr.record?.seq === a.localEnr.seq, 5_000, 'first record');
+  const updated = a.updateLocalEnr({ tcp: 30311 });
+  await v4(a).ping(v4(b).enode);
+  await waitFor(() => v4(b).table.get(a.nodeId)?.enr.record?.seq === updated.seq, 5_000, 'newer record');
+  t.is(v4(b).table.get(a.nodeId)?.enr.record?.text, updated.text);
 });

@@ -89,7 +89,14 @@ export class Discv4 extends TypedEmitter<Discv4Events> {
         return r.ok;
       },
       // It answered our PING there (or pinged us while it holds a fresh proof): live at that endpoint.
-      seen: (node) => this.#learn(node, { live: true, seen: true }),
+      seen: (node, enrSeq) => {
+        this.#learn(node, { live: true, seen: true });
+        // EIP-868: a PING or PONG that names a newer record than ours of the node: fetch it.
+        const held = this.table.get(node.nodeId)?.enr;
+        if (held !== undefined && enrSeq !== undefined && enrSeq > held.seq && d.isRunning()) {
+          this.#maintenance.recordAnnounced(held, enrSeq);
+        }
+      },
     });
     this.#maintenance = new TableMaintenance<V4Node>({
       table: this.table,
@@ -215,6 +222,7 @@ export class Discv4 extends TypedEmitter<Discv4Events> {
   prefillTable(nodes: Iterable<V4Node>): number {
     let placed = 0;
     for (const n of nodes) {
+      if (!(n instanceof V4Node)) throw new Discv5Error(ErrorCode.INVALID_ARGUMENT, 'prefillTable takes V4Nodes');
       const r = this.table.insert(n, { live: true });
       if (r.kind === 'added') placed++;
     }
