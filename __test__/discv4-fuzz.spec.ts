@@ -64,18 +64,7 @@ test(`${DATAGRAMS} hostile discv4 datagrams: nothing escapes, state stays bounde
     { type: PacketType.ENR_RESPONSE, requestHash: rng.bytes(32), record: victim.localEnr.encoded },
   ];
   const datas = messages.map((m) => ({ type: m.type as number, data: encodeMessage(m) }));
-  const mutate = (p: Uint8Array): Uint8Array => {
-    const b = Array.from(p);
-    for (let n = 1 + rng.int(3); n > 0; n--) {
-      const at = rng.int(b.length + 1);
-      const op = rng.int(4);
-      if (op === 0) b[at] = rng.int(256);
-      else if (op === 1) b.splice(at, 0, rng.int(256));
-      else if (op === 2) b.splice(at, 1);
-      else b.length = Math.max(1, at);
-    }
-    return Uint8Array.from(b);
-  };
+  const mutate = (p: Uint8Array): Uint8Array => rng.mutate(p, 1);
 
   const kinds = { random: 0, bytes: 0, resigned: 0, junkSignature: 0 };
   for (let sent = 0; sent < DATAGRAMS; ) {

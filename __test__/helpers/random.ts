@@ -37,6 +37,20 @@ export class Rng {
     return out;
   }
 
+  /** `p` with 1-3 random edits (a byte changed, inserted or deleted, or the tail cut at `minLength` or later). */
+  mutate(p: Uint8Array, minLength = 0): Uint8Array {
+    const b = Array.from(p);
+    for (let n = 1 + this.int(3); n > 0; n--) {
+      const at = this.int(b.length + 1);
+      const op = this.int(4);
+      if (op === 0) b[at] = this.int(256);
+      else if (op === 1) b.splice(at, 0, this.int(256));
+      else if (op === 2) b.splice(at, 1);
+      else b.length = Math.max(minLength, at);
+    }
+    return Uint8Array.from(b);
+  }
+
   privateKey(): Uint8Array {
     for (;;) {
       const k = this.bytes(32);
