@@ -48,6 +48,16 @@ export class Bonds {
     this.#bond(keyOf(nodeId, ip)).pongReceivedAt = this.#now();
   }
 
+  /**
+   * A request to the node went unanswered although we took it to hold a proof of us: perhaps our
+   * PONG never reached it. The next request bonds again first (go-ethereum re-bonds after failed
+   * FINDNODEs the same way).
+   */
+  unanswered(nodeId: Uint8Array, ip: string): void {
+    const b = this.#bonds.peek(keyOf(nodeId, ip));
+    if (b !== undefined) b.pingReceivedAt = Number.NEGATIVE_INFINITY;
+  }
+
   /** Whether the node proved its endpoint to us (answered a PING of ours there) within the lifetime. */
   verified(nodeId: Uint8Array, ip: string): boolean {
     const b = this.#bonds.peek(keyOf(nodeId, ip));

@@ -74,6 +74,8 @@ export class Discv4Protocol {
   readonly calls: Calls;
   readonly #d: ProtocolDeps;
   readonly #perRequester: RateLimiter;
+  /** The last FINDNODE under way to each node (id and IP), which the next one waits for. */
+  readonly #finding = new Map<string, Promise<void>>();
   /** PINGs of ours under way in answer to a stranger's PING (see #onPing). */
   #pingBacks = 0;
 
@@ -153,11 +155,12 @@ export class Discv4Protocol {
     const answered = this.calls.expect(node.nodeId, node.address, PacketType.PONG, timeoutMs, (r) => {
       if (r.message.type !== PacketType.PONG || !bytesEqual(r.message.pingHash, hash)) return 'no';
       pong = { enrSeq: r.message.enrSeq, to: r.message.to, rttMs: performance.now() - started };
+      // Now, not after the await: a request the node sends right behind its PONG must find it bonded.
+      this.bonds.pongReceived(node.nodeId, node.address);
       return 'done';
     });
     this.#sendPacket(packet, node.socket, 'ping');
     if (!(await answered) || pong === undefined) throw timeout('PONG', node);
-    this.bonds.pongReceived(node.nodeId, node.address);
     if (report) this.#d.seen(node, pong.enrSeq);
     return pong;
   }
@@ -183,10 +186,31 @@ export class Discv4Protocol {
    * FINDNODE `target` (a 64-byte key) at a node, bonding first: the nodes of its answer (up to 16,
    * over one or two NEIGHBORS packets) that pass the intake check. An answer cut short by the time
    * limit is returned as far as it came; no answer at all rejects with ERR_REQUEST_TIMEOUT.
+   *
+   * NEIGHBORS echoes nothing of the request, so one FINDNODE at a time goes to a node: a second
+   * one waits for the first to end, else an answer could be taken for the other's.
    */
-  async findNode(node: V4Node, target: Uint8Array, timeoutMs = this.#d.requestTimeoutMs): Promise<V4Node[]> {
+  findNode(node: V4Node, target: Uint8Array, timeoutMs = this.#d.requestTimeoutMs): Promise<V4Node[]> {
+    const key = `${node.nodeIdHex}|${node.address}`;
+    const before = this.#finding.get(key);
+    const mine =
+      before === undefined
+        ? this.#findNode(node, target, timeoutMs)
+        : before.then(() => this.#findNode(node, target, timeoutMs));
+    const settled = mine.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#finding.set(key, settled);
+    void settled.then(() => {
+      if (this.#finding.get(key) === settled) this.#finding.delete(key);
+    });
+    return mine;
+  }
+
+  async #findNode(node: V4Node, target: Uint8Array, timeoutMs: number): Promise<V4Node[]> {
     await this.ensureBond(node, timeoutMs);
-    const { crypto, counters } = this.#d;
+    const { crypto } = this.#d;
     const found = new Map<string, V4Node>();
     let packets = 0;
     let listed = 0;
@@ -196,17 +220,21 @@ export class Discv4Protocol {
       for (const n of r.message.nodes) {
         if (++listed > ANSWER_SIZE) break; // more than an answer holds: the rest is ignored
         const id = crypto.keccak256(n.publicKey);
-        const v4 = V4Node.trusted(id, n);
         if (found.has(idKey(id))) continue;
-        if (!this.#d.admit(v4, node.address)) counters.inc('discv4.drop.record-refused');
-        else found.set(idKey(id), v4);
+        const v4 = V4Node.trusted(id, n);
+        if (this.#d.admit(v4, node.address)) found.set(idKey(id), v4);
       }
-      // Senders fill packets to NEIGHBORS_MAX_NODES: a shorter one (or an empty one) is the last.
-      return listed >= ANSWER_SIZE || r.message.nodes.length < NEIGHBORS_MAX_NODES ? 'done' : 'more';
+      // go-ethereum and most clients split an answer NEIGHBORS_MAX_NODES to a packet, so only a
+      // full packet can have a sequel; any other count (fewer, or more from a sender that does not
+      // split, as ethereumjs) ends the answer.
+      return listed >= ANSWER_SIZE || r.message.nodes.length !== NEIGHBORS_MAX_NODES ? 'done' : 'more';
     });
     this.#send({ type: PacketType.FINDNODE, target, expiration: expirationFrom(nowSeconds()) }, node.socket);
     await complete;
-    if (packets === 0) throw timeout('NEIGHBORS', node);
+    if (packets === 0) {
+      this.bonds.unanswered(node.nodeId, node.address);
+      throw timeout('NEIGHBORS', node);
+    }
     return [...found.values()];
   }
 
@@ -225,7 +253,7 @@ export class Discv4Protocol {
       return 'done';
     });
     this.#sendPacket(packet, node.socket, 'enrrequest');
-    await answered;
+    if (!(await answered)) this.bonds.unanswered(node.nodeId, node.address);
     if (record === undefined) throw timeout('a valid ENRRESPONSE', node);
     return record;
   }
