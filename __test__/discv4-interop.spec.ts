@@ -2,16 +2,18 @@
  * Discovery v4 interop with an independent implementation: @ethereumjs/devp2p's DPT (helpers/
  * ethereumjs-dpt.ts runs its nodes in a child process) against our `node.discv4`, over UDP
  * loopback. Bonding both ways, FINDNODE/NEIGHBORS both ways (our endpoint proof refusing DPT's
- * unbonded FINDNODE), ENRREQUEST at a node that does not speak EIP-868, and a lookup over a DPT
- * network. Every wait is bounded: on DPT's event stream (`dpt.until`) or our own state (`waitFor`).
+ * unbonded FINDNODE), ENRREQUEST at a node that does not speak EIP-868, a lookup over a DPT
+ * network, and our crawler enumerating one. Every wait is bounded: on DPT's event stream (`dpt.until`) or our own state (`waitFor`).
  *
  * DPT answers FINDNODE with all its neighbours (up to 16) in one packet: over 1280 bytes from 15
- * nodes on, which we refuse; and from 12 nodes on (NEIGHBORS_MAX_NODES) our FINDNODE takes it for
- * the first of two packets and waits out its time limit for the second. Every DPT table here stays
- * under 12 nodes (ours included).
+ * nodes on, which we refuse (as go-ethereum, whose reads stop at 1280 bytes). Every DPT table here
+ * stays under 12 nodes (ours included).
  */
 import test, { type ExecutionContext } from 'ava';
+import { crawl } from '../ts/crawl/crawler.js';
+import { discv4Asker, TargetKeys } from '../ts/crawl/discv4-asker.js';
 import type { Discv4 } from '../ts/discv4/discv4.js';
+import { V4Node } from '../ts/discv4/node.js';
 import { Discv5 } from '../ts/index.js';
 import { type DptHarness, type DptOptions, type DptRecv, startDpt } from './helpers/ethereumjs-dpt.js';
 import { envCrypto, waitFor } from './helpers/nodes.js';
@@ -335,4 +337,39 @@ test.serial('a lookup over a network of 8 DPT nodes puts every one of them in ou
   await waitFor(() => dptIds.every((id) => liveIds(a).has(id)), 30_000, 'every DPT node live in our table', 20);
   t.deepEqual(dptDrops(dpt), []);
   t.log(`lookup ${lookupMs} ms; all live after ${Date.now() - lookupStarted} ms; ${Date.now() - started} ms`);
+});
+
+test.serial('our crawler finds every node of a DPT network from one of them', async (t) => {
+  const N = 10;
+  const dpt = await dptNodes(t, N);
+  const { nodes } = dpt;
+  // A chain with a star: node i knows node i - 1, and node 0 hears of everyone who bonds with it;
+  // no DPT node knows all the others at the start, so the crawl must follow the tables.
+  for (let i = 1; i < N; i++) await dpt.bootstrap(i, nodes[i - 1]!.enode);
+  const a = await ourNode(t);
+  const summary = await crawl<V4Node>(
+    discv4Asker(v4(a), a.nodeId, new TargetKeys(envCrypto)),
+    [V4Node.fromEnode(envCrypto, nodes[N - 1]!.enode)],
+    // DPT never answers ENRREQUEST: each node costs three time limits of the record request.
+    { concurrency: 16, rtt: { minMs: 1_000, maxMs: 2_000 }, seedTimeoutMs: 1_000 },
+  );
+  const found = new Set(summary.nodes.map((n) => n.enr.nodeIdHex));
+  t.deepEqual(
+    nodes.map((n) => n.nodeIdHex).filter((id) => !found.has(id)),
+    [],
+    'every DPT node found',
+  );
+  const answered = summary.nodes.filter((n) => n.answered).map((n) => n.enr.nodeIdHex);
+  t.true(
+    nodes.every((n) => answered.includes(n.nodeIdHex)),
+    'every DPT node answered',
+  );
+  // DPT has no EIP-868: nodes are reported without a record, with the endpoints their peers gave.
+  for (const n of summary.nodes) {
+    const known = nodes.find((d) => d.nodeIdHex === n.enr.nodeIdHex);
+    if (known === undefined) continue;
+    t.is(n.enr.record, undefined);
+    t.is(n.enr.udp, known.udp);
+  }
+  t.log(`${summary.found} found, ${summary.requests} requests, ${Math.round(summary.durationMs)} ms`);
 });

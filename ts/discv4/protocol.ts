@@ -253,7 +253,8 @@ export class Discv4Protocol {
       return 'done';
     });
     this.#sendPacket(packet, node.socket, 'enrrequest');
-    if (!(await answered)) this.bonds.unanswered(node.nodeId, node.address);
+    // A silence here says nothing of the bond: clients without EIP-868 never answer.
+    await answered;
     if (record === undefined) throw timeout('a valid ENRRESPONSE', node);
     return record;
   }
