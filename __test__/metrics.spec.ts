@@ -411,6 +411,74 @@ test('prom-client through the adapter shows the same values as the built-in regi
   t.is(client.register.getSingleMetric('discv5_bytes_total'), undefined, "prom-client's global registry untouched");
 });
 
+test('a node that serves discv4: its discv4.* counters and sizes as discv4_* series, through both registries', async (t) => {
+  const withV4 = () => {
+    const fake = fakeSource();
+    Object.assign(fake.state.counters, {
+      'discv4.in.ping': 4,
+      'discv4.in.enrrequest': 1,
+      'discv4.out.pong': 4,
+      'discv4.out.neighbors': 2,
+      'discv4.out.bytes': 700,
+      'discv4.drop.bad-signature': 3,
+      'discv4.drop.record-bad-ip': 1,
+      [`discv4.drop.peer-${'cd'.repeat(32)}`]: 1,
+      'discv4.lookup': 2,
+      'discv4.table.added': 5,
+      'detached.discv4.reseed': 1,
+    });
+    const source: NodeMetricsSource = {
+      ...fake.source,
+      discv4: () => ({ tableEntries: 6, liveEntries: 4, bonds: 3, pendingReplies: 1 }),
+    };
+    return { fake, source };
+  };
+  const a = withV4();
+  const registry = new PrometheusRegistry();
+  registerNodeMetrics(registry, a.source);
+  const e = parsePrometheus(registry.text());
+  const expect: [string, Record<string, string>, number][] = [
+    ['discv4_packets_received_total', { type: 'ping' }, 4],
+    ['discv4_packets_received_total', { type: 'enrrequest' }, 1],
+    ['discv4_packets_received_total', { type: 'neighbors' }, 0],
+    ['discv4_packets_sent_total', { type: 'pong' }, 4],
+    ['discv4_packets_sent_total', { type: 'neighbors' }, 2],
+    ['discv4_packets_sent_total', { type: 'findnode' }, 0],
+    ['discv4_sent_bytes_total', {}, 700],
+    ['discv4_dropped_total', { reason: 'bad-signature' }, 3],
+    ['discv4_dropped_total', { reason: 'record-bad-ip' }, 1],
+    ['discv4_dropped_total', { reason: 'other' }, 1],
+    ['discv4_dropped_total', { reason: 'unbonded' }, 0],
+    ['discv4_lookups_total', {}, 2],
+    ['discv4_table_events_total', { event: 'added' }, 5],
+    ['discv5_internal_errors_total', { what: 'detached.discv4.reseed' }, 1],
+    ['discv4_table_entries', { state: 'all' }, 6],
+    ['discv4_table_entries', { state: 'live' }, 4],
+    ['discv4_bonds', {}, 3],
+    ['discv4_pending_replies', {}, 1],
+  ];
+  for (const [name, labels, v] of expect) t.is(value(e, name, labels), v, `${name} ${JSON.stringify(labels)}`);
+  t.false(
+    e.samples.some((s) => s.name === 'discv5_events_total' && s.labels.event?.startsWith('discv4')),
+    'none in the catch-all',
+  );
+  for (const f of e.families.values()) t.regex(f.name, /^discv[45]_/);
+  for (const s of e.samples) for (const v of Object.values(s.labels)) t.false(/[0-9a-f]{16}/i.test(v), v);
+
+  // prom-client shows the same; a node without discv4 has no discv4_ series at all.
+  const b = withV4();
+  const register = new client.Registry();
+  registerNodeMetrics(fromPromClient(client, register), b.source);
+  t.deepEqual(table(parsePrometheus(await register.metrics())), table(e));
+  const plain = new PrometheusRegistry();
+  const c = fakeSource();
+  c.bump('discv4.in.ping'); // were a discv5-only node ever to count one, it is a plain event
+  registerNodeMetrics(plain, c.source);
+  const p = parsePrometheus(plain.text());
+  t.false([...p.families.keys()].some((n) => n.startsWith('discv4_')));
+  t.is(value(p, 'discv5_events_total', { event: 'discv4.in.ping' }), 1);
+});
+
 test('registering the node twice in one registry throws (one registry per node)', (t) => {
   const registry = new PrometheusRegistry();
   registerNodeMetrics(registry, fakeSource().source);

@@ -100,7 +100,8 @@ export class Discv4 extends TypedEmitter<Discv4Events> {
     });
     this.#maintenance = new TableMaintenance<V4Node>({
       table: this.table,
-      counters,
+      // Its table's upkeep counts apart from discv5's (discv4.table.*, discv4.maintenance.*).
+      counters: { inc: (name, by) => counters.inc(`discv4.${name}`, by) },
       config,
       ping: async (node) => {
         const pong = await this.#p.ping(node, undefined, false);

@@ -51,7 +51,8 @@ export interface PingedEndpoint {
 
 export interface MaintenanceDeps<R extends TableRecord = Enr> {
   table: RoutingTable<R>;
-  counters: Counters;
+  /** Where its events are counted (`table.*`, `maintenance.*`): discv4's table counts under `discv4.`. */
+  counters: Pick<Counters, 'inc'>;
   config: MaintenanceConfig;
   /**
    * PING, without touching the table (the credit is given here): resolves with the peer's record

@@ -8,6 +8,10 @@
  * address; as a second guard a value that is not a short lowercase word, or that holds a long hex run,
  * is reported as "other", and past `MAX_ROUTED_NAMES` distinct names new ones go to
  * `discv5_events_total{event="other"}`.
+ *
+ * A node that also serves Discovery v4 (its source has `discv4`) gets `discv4_*` series besides:
+ * its `discv4.in.<type>`, `discv4.out.<type>` and `discv4.drop.<reason>` counters as packets
+ * received and sent by type and drops by reason, and its v4 table, bonds and awaited replies as gauges.
  */
 import type { Counter, Gauge, Labels, MetricsRegistry } from './types.js';
 
@@ -24,6 +28,18 @@ export interface NodeMetricsSource {
   localSeq(): bigint;
   bans(): { ips: number; nodeIds: number };
   voters(family: 4 | 6): number;
+  /** Present only on a node that serves Discovery v4: its current sizes. */
+  discv4?: () => Discv4MetricsState;
+}
+
+/** A Discovery v4 node's current sizes, read at scrape time. */
+export interface Discv4MetricsState {
+  tableEntries: number;
+  liveEntries: number;
+  /** Endpoint proofs held (nodes that answered our PING recently). */
+  bonds: number;
+  /** Replies awaited (PONG, NEIGHBORS, ENRRESPONSE). */
+  pendingReplies: number;
 }
 
 /** What the node calls as things happen (rarely: never per packet). */
@@ -62,7 +78,25 @@ const COUNTERS = {
   events: ['discv5_events_total', 'Other internal events, by internal name.', ['event']],
 } as const satisfies Record<string, readonly [string, string, readonly string[]]>;
 
-type CounterKey = keyof typeof COUNTERS;
+/** The Discovery v4 counters, declared only for a node that serves it. */
+const V4_COUNTERS = {
+  v4Received: [
+    'discv4_packets_received_total',
+    'Discovery v4 packets received that verified and passed the rate limits, by type.',
+    ['type'],
+  ],
+  v4Sent: ['discv4_packets_sent_total', 'Discovery v4 packets sent, by type.', ['type']],
+  v4SentBytes: ['discv4_sent_bytes_total', 'Discovery v4 bytes sent (UDP payloads).', []],
+  v4Dropped: [
+    'discv4_dropped_total',
+    'Discovery v4 packets, requests, replies and records dropped, by reason.',
+    ['reason'],
+  ],
+  v4Lookups: ['discv4_lookups_total', 'Discovery v4 lookups started.', []],
+  v4TableEvents: ['discv4_table_events_total', 'Discovery v4 routing table events.', ['event']],
+} as const satisfies Record<string, readonly [string, string, readonly string[]]>;
+
+type CounterKey = keyof typeof COUNTERS | keyof typeof V4_COUNTERS;
 type Route = readonly [CounterKey, Labels];
 
 /** Internal counters with a fixed destination; an empty list is not reported. */
@@ -93,6 +127,18 @@ const EXACT: Readonly<Record<string, readonly Route[]>> = {
   'callback.error': [],
 };
 
+/** Discovery v4 counters with a fixed destination (matched before the v4 prefixes). */
+const V4_EXACT: Readonly<Record<string, readonly Route[]>> = {
+  'discv4.out.bytes': [['v4SentBytes', {}]],
+  'discv4.lookup': [['v4Lookups', {}]],
+};
+
+/** Discovery v4 packet types, reported from the start. */
+const V4_TYPES = ['ping', 'pong', 'findnode', 'neighbors', 'enrrequest', 'enrresponse'] as const;
+
+/** Discovery v4 drop reasons reported from the start (others appear when they first happen). */
+const V4_INITIAL_DROPS = ['bad-signature', 'expired', 'unsolicited', 'unbonded'] as const;
+
 /** Drop reasons that are rate limits, and their scope. */
 const RATE_LIMIT_SCOPES: Readonly<Record<string, string>> = {
   'rate-total': 'total',
@@ -113,8 +159,24 @@ const MESSAGE_TYPES: Readonly<Record<string, string>> = {
 
 const messageType = (n: string): string => MESSAGE_TYPES[n] ?? 'unknown';
 
+type Prefixes = readonly (readonly [string, (rest: string, name: string) => readonly Route[] | undefined])[];
+
+/** Discovery v4 counters named `discv4.<what>.<rest>`, for a node that serves it. */
+const V4_PREFIXES: Prefixes = [
+  ['discv4.in.', (type) => [['v4Received', { type: safe(type) }]]],
+  ['discv4.out.', (type) => [['v4Sent', { type: safe(type) }]]],
+  ['discv4.drop.', (reason) => [['v4Dropped', { reason: safe(reason) }]]],
+  ['discv4.table.', (event) => [['v4TableEvents', { event: safe(event) }]]],
+  // Its table's upkeep failures, as discv5's.
+  ['discv4.detached.', (_, name) => [['internalErrors', { what: safe(name) }]]],
+  [
+    'discv4.maintenance.',
+    (rest, name) => (rest.endsWith('-error') ? [['internalErrors', { what: safe(name) }]] : undefined),
+  ],
+];
+
 /** Internal counters named `<prefix><rest>`, routed by `rest`; undefined falls through to `events`. */
-const PREFIXES: readonly (readonly [string, (rest: string, name: string) => readonly Route[] | undefined])[] = [
+const PREFIXES: Prefixes = [
   ['in.packet.', (kind) => [['packets', { direction: 'in', kind: safe(kind) }]]],
   ['out.packet.', (kind) => [['packets', { direction: 'out', kind: safe(kind) }]]],
   ['in.message.', (n) => [['messages', { direction: 'in', type: messageType(n) }]]],
@@ -145,15 +207,23 @@ const INITIAL: readonly Route[] = [
   ...['message', 'whoareyou', 'handshake'].map((kind): Route => ['packets', { direction: 'in', kind }]),
 ];
 
+/** The same for Discovery v4, on a node that serves it. */
+const V4_INITIAL: readonly Route[] = [
+  ...Object.values(V4_EXACT).flat(),
+  ...V4_TYPES.map((type): Route => ['v4Received', { type }]),
+  ...V4_TYPES.map((type): Route => ['v4Sent', { type }]),
+  ...V4_INITIAL_DROPS.map((reason): Route => ['v4Dropped', { reason }]),
+];
+
 /** A label value as is if it is a short word of code (never an id or an address), else "other". */
 function safe(value: string): string {
   return /^[a-z][a-z0-9._-]{0,63}$/i.test(value) && !/[0-9a-f]{16}/i.test(value) ? value : 'other';
 }
 
-function routeOf(name: string): readonly Route[] {
-  const exact = EXACT[name];
+function routeOf(name: string, discv4: boolean): readonly Route[] {
+  const exact = EXACT[name] ?? (discv4 ? V4_EXACT[name] : undefined);
   if (exact !== undefined) return exact;
-  for (const [prefix, route] of PREFIXES) {
+  for (const [prefix, route] of discv4 ? [...V4_PREFIXES, ...PREFIXES] : PREFIXES) {
     if (!name.startsWith(prefix)) continue;
     const r = route(name.slice(prefix.length), name);
     if (r !== undefined) return r;
@@ -169,19 +239,20 @@ const OTHER: readonly Route[] = [['events', { event: 'other' }]];
  * Declare once per registry: the names are fixed, so a second node needs a registry of its own.
  */
 export function registerNodeMetrics(registry: MetricsRegistry, source: NodeMetricsSource): NodeMetrics {
+  const v4State = source.discv4;
   const routes = new Map<string, readonly Route[]>();
   const last = new Map<string, number>();
   const route = (name: string): readonly Route[] => {
     let r = routes.get(name);
     if (r === undefined) {
       if (routes.size >= MAX_ROUTED_NAMES) return OTHER;
-      r = routeOf(name);
+      r = routeOf(name, v4State !== undefined);
       routes.set(name, r);
     }
     return r;
   };
 
-  let counters: Record<CounterKey, Counter> | undefined;
+  let counters: Partial<Record<CounterKey, Counter>> | undefined;
   const pushCounters = (): void => {
     if (counters === undefined) return;
     const now = source.counters();
@@ -194,15 +265,18 @@ export function registerNodeMetrics(registry: MetricsRegistry, source: NodeMetri
       // A count below the last one means a fresh source: what it counted since is new.
       const delta = v > before ? v - before : v;
       if (delta <= 0) continue;
-      for (const [key, labels] of route(name)) counters[key].inc(labels, delta);
+      for (const [key, labels] of route(name)) counters[key]?.inc(labels, delta);
     }
   };
-  const declared = {} as Record<CounterKey, Counter>;
-  for (const key of Object.keys(COUNTERS) as CounterKey[]) {
-    const [name, help, labelNames] = COUNTERS[key];
-    declared[key] = registry.counter({ name, help, labelNames, collect: pushCounters });
-  }
-  for (const [key, labels] of INITIAL) declared[key].inc(labels, 0);
+  const declared: Partial<Record<CounterKey, Counter>> = {};
+  const declare = (specs: Readonly<Record<string, readonly [string, string, readonly string[]]>>): void => {
+    for (const [key, [name, help, labelNames]] of Object.entries(specs))
+      declared[key as CounterKey] = registry.counter({ name, help, labelNames, collect: pushCounters });
+  };
+  declare(COUNTERS);
+  if (v4State !== undefined) declare(V4_COUNTERS);
+  for (const [key, labels] of v4State === undefined ? INITIAL : [...INITIAL, ...V4_INITIAL])
+    declared[key]?.inc(labels, 0);
   counters = declared;
 
   const gauge = (
@@ -258,6 +332,18 @@ export function registerNodeMetrics(registry: MetricsRegistry, source: NodeMetri
       set({ family: 6 }, source.voters(6));
     },
   );
+
+  if (v4State !== undefined) {
+    gauge('discv4_table_entries', 'Discovery v4 routing table entries, all or live only.', ['state'], (set) => {
+      const v4 = v4State();
+      set({ state: 'all' }, v4.tableEntries);
+      set({ state: 'live' }, v4.liveEntries);
+    });
+    gauge('discv4_bonds', 'Discovery v4 endpoint proofs held (nodes that answered our PING).', [], (set) =>
+      set({}, v4State().bonds),
+    );
+    gauge('discv4_pending_replies', 'Discovery v4 replies awaited.', [], (set) => set({}, v4State().pendingReplies));
+  }
 
   const lookups = registry.histogram({
     name: 'discv5_lookup_duration_seconds',

@@ -3,7 +3,8 @@
  * histograms with labels given as an object), so that an application can plug in its own registry
  * (`fromPromClient`) or use the built-in, dependency-free `PrometheusRegistry`.
  *
- * Naming rules for everything the library registers: names start with `discv5_`, counters end in
+ * Naming rules for everything the library registers: names start with `discv5_` (`discv4_` for
+ * Discovery v4 on the same node), counters end in
  * `_total`, units are in the name (`_seconds`, `_bytes`), and label values come from bounded,
  * code-defined sets (never a node id or an IP address).
  */

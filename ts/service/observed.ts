@@ -3,6 +3,7 @@
  * maps them onto `discv5_*` series at scrape time), and the registry the app gave it. The app's
  * registry is the app's code: what it throws on an observation is counted, never let through.
  */
+import type { Discv4 } from '../discv4/discv4.js';
 import type { RoutingTable } from '../kademlia/table.js';
 import { type NodeMetricsSource, registerNodeMetrics } from '../metrics/node-metrics.js';
 import type { MetricsRegistry } from '../metrics/types.js';
@@ -22,6 +23,8 @@ export interface ObservedParts {
   table: RoutingTable;
   bans: BanList;
   local: LocalNode;
+  /** Discovery v4 on the same socket, when the node serves it. */
+  discv4?: Discv4 | undefined;
 }
 
 export function metricsSource(p: ObservedParts): NodeMetricsSource {
@@ -36,6 +39,19 @@ export function metricsSource(p: ObservedParts): NodeMetricsSource {
     localSeq: () => (p.local.hasRecord ? p.local.record.seq : 0n),
     bans: () => p.bans.activeCounts(),
     voters: (family) => p.local.voters(family),
+    ...(p.discv4 === undefined ? {} : { discv4: discv4State(p.discv4) }),
+  };
+}
+
+function discv4State(v4: Discv4): NonNullable<NodeMetricsSource['discv4']> {
+  return () => {
+    const s = v4.state();
+    return {
+      tableEntries: s['state.discv4.tableSize'] ?? 0,
+      liveEntries: s['state.discv4.liveSize'] ?? 0,
+      bonds: s['state.discv4.bonds'] ?? 0,
+      pendingReplies: s['state.discv4.pendingReplies'] ?? 0,
+    };
   };
 }
 
