@@ -164,6 +164,9 @@ for (const engine of Object.keys(ENGINES) as EngineName[]) {
       'eth_fork_next',
       'client',
       'network',
+      'eth_network',
+      'eth_fork',
+      'enode',
     ]);
     t.deepEqual(await columns('visits'), [
       'crawl_id',
@@ -176,8 +179,9 @@ for (const engine of Object.keys(ENGINES) as EngineName[]) {
       'failed_buckets',
       'started',
       'ended',
+      'protocol',
     ]);
-    t.deepEqual(await columns('neighbors'), ['crawl_id', 'node', 'neighbor_ids']);
+    t.deepEqual(await columns('neighbors'), ['crawl_id', 'node', 'neighbor_ids', 'protocol']);
     const id = await db.startCrawl(start());
     t.is((await db.crawl(id))?.state, 'running');
     // A second connection (another crawler, or the next run) opens the same database at the same version.
@@ -418,6 +422,9 @@ test('a record decodes into the node columns; malformed entries are NULL, never 
     eth_fork_next: '1746551639',
     client: 'Lighthouse/v7.0.1',
     network: 'mainnet',
+    eth_network: 'mainnet',
+    eth_fork: 'cancun',
+    enode: null,
   });
   // A record of ours with malformed typed entries (signed, so it decodes): those columns are NULL.
   const bad = new Map<string, Uint8Array>([

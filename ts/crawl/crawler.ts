@@ -163,6 +163,8 @@ export async function crawl<R extends CrawlRecord = Enr>(
     // it has answered (a third of the records in a real network name nodes that are gone), the far
     // ones that no node of its prefixes has been asked for yet (probes.ts).
     if (mode === 'full') enqueue(peer, { distances: [0], walk: 'record' }, { distances: [256], walk: 'down' });
+    else if (options.askRecords === true)
+      enqueue(peer, { distances: [0], walk: 'record' }, { distances: [], walk: 'near' });
     else enqueue(peer, { distances: [], walk: 'near' });
     return peer;
   };

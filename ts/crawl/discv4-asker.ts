@@ -19,6 +19,7 @@ import { randomFillSync } from 'node:crypto';
 import type { Crypto } from '../crypto/crypto.js';
 import type { Discv4 } from '../discv4/discv4.js';
 import type { V4Node } from '../discv4/node.js';
+import { ANSWER_SIZE } from '../discv4/protocol.js';
 import { logDistance } from '../kademlia/distance.js';
 import { Discv5Error, ErrorCode } from '../util/errors.js';
 import type { CrawlAsker } from './types.js';
@@ -62,6 +63,11 @@ export class TargetKeys {
    * table's 17 bits.
    */
   at(id: Uint8Array, d: number): Uint8Array {
+    return this.find(id, d).key;
+  }
+
+  /** `at`, and whether the key's hash lies exactly at log-distance `d` (else it is the nearest the table has). */
+  find(id: Uint8Array, d: number): { key: Uint8Array; exact: boolean } {
     const equal = 256 - d; // leading bits the hash shares with id
     const top = (((id[0] as number) << 16) | ((id[1] as number) << 8) | (id[2] as number)) >>> (24 - PREFIX_BITS);
     let want: number;
@@ -79,11 +85,11 @@ export class TargetKeys {
     const to = this.#start[hi] as number;
     if (to > from) {
       const i = this.#order[from + Math.floor(Math.random() * (to - from))] as number;
-      return this.#keys.slice(i * KEY_SIZE, (i + 1) * KEY_SIZE);
+      return { key: this.#keys.slice(i * KEY_SIZE, (i + 1) * KEY_SIZE), exact: equal < PREFIX_BITS };
     }
     // None with this prefix: one that shares the first `equal` bits (the key of the next prefix down).
     const near = this.#order[Math.min(from, this.#order.length - 1)] as number;
-    return this.#keys.slice(near * KEY_SIZE, (near + 1) * KEY_SIZE);
+    return { key: this.#keys.slice(near * KEY_SIZE, (near + 1) * KEY_SIZE), exact: false };
   }
 }
 
@@ -112,11 +118,25 @@ export function discv4Asker(v4: Discv4, nodeId: Uint8Array, targets: TargetKeys)
           return [node];
         }
       }
-      const answers = await Promise.all(distances.map((d) => v4.findNode(node, targets.at(node.nodeId, d), timeoutMs)));
-      const out: V4Node[] = [];
-      answers.forEach((answer, i) => {
-        for (const n of answer) if (logDistance(n.nodeId, node.nodeId) === distances[i]) out.push(n);
-      });
+      // One FINDNODE at the highest distance first. Its answer is bucket d, then nodes of the
+      // deeper buckets (all at distance d from the target, in no bucket order): an answer under 16
+      // holds every node at d and below, so every distance asked is read at once (a walk's sweep
+      // of 16 empty or sparse distances costs one request, not 16).
+      const asked = [...distances].sort((a, b) => b - a);
+      const top = asked[0] as number;
+      const first = targets.find(node.nodeId, top);
+      const answer = await v4.findNode(node, first.key, timeoutMs);
+      const at = (n: V4Node) => logDistance(n.nodeId, node.nodeId);
+      if (first.exact && answer.length < ANSWER_SIZE) {
+        const wanted = new Set(asked);
+        return answer.filter((n) => wanted.has(at(n)));
+      }
+      const out = answer.filter((n) => at(n) === top);
+      for (const d of asked.slice(1)) {
+        // One at a time: a node takes one FINDNODE at once anyway (protocol.ts).
+        const more = await v4.findNode(node, targets.at(node.nodeId, d), timeoutMs);
+        for (const n of more) if (at(n) === d) out.push(n);
+      }
       return out;
     },
   };

@@ -36,7 +36,8 @@ export interface CrawlFigures {
 const count = (rows: Record<string, unknown>[], key: string, fallback: string): Map<string, number> =>
   new Map(rows.map((r) => [r[key] === null ? fallback : String(r[key]), Number(r.total)]));
 
-const grouped = (column: string) => `SELECT n.${column} AS k, COUNT(*) AS total
+// Nodes, not visits: a node that both protocols visited counts once.
+const grouped = (column: string) => `SELECT n.${column} AS k, COUNT(DISTINCT v.node) AS total
 FROM visits v JOIN nodes n ON n.id = v.node
 WHERE v.crawl_id = ? AND v.answered = 1 GROUP BY n.${column} ORDER BY total DESC, k`;
 
@@ -50,7 +51,7 @@ export async function crawlFigures(db: CrawlDb, crawlId: number): Promise<CrawlF
     db.query(grouped('client'), [crawlId]),
     db.query(
       `SELECT CASE WHEN n.ip IS NOT NULL AND n.ip6 IS NOT NULL THEN 'dual' WHEN n.ip IS NOT NULL THEN 'ipv4'
-  WHEN n.ip6 IS NOT NULL THEN 'ipv6' ELSE 'none' END AS k, COUNT(*) AS total
+  WHEN n.ip6 IS NOT NULL THEN 'ipv6' ELSE 'none' END AS k, COUNT(DISTINCT v.node) AS total
 FROM visits v JOIN nodes n ON n.id = v.node WHERE v.crawl_id = ? AND v.answered = 1 GROUP BY 1`,
       [crawlId],
     ),
@@ -75,7 +76,8 @@ FROM visits v JOIN nodes n ON n.id = v.node WHERE v.crawl_id = ? AND v.answered 
       : Number(
           (
             await db.query(
-              `SELECT COUNT(*) AS n FROM visits a JOIN visits b ON b.node = a.node AND b.crawl_id = ?
+              `SELECT COUNT(DISTINCT a.node) AS n FROM visits a
+JOIN visits b ON b.node = a.node AND b.crawl_id = ? AND b.protocol = a.protocol
 WHERE a.crawl_id = ? AND a.seq <> b.seq`,
               [previous, crawlId],
             )
@@ -86,7 +88,7 @@ WHERE a.crawl_id = ? AND a.seq <> b.seq`,
     (
       await db.query(
         `SELECT COUNT(*) AS n FROM (SELECT node FROM visits WHERE crawl_id IN (${inWindow}) AND answered = 1
-GROUP BY node HAVING COUNT(*) = ?) up`,
+GROUP BY node HAVING COUNT(DISTINCT crawl_id) = ?) up`,
         [...window, window.length],
       )
     )[0]?.n ?? 0,
@@ -108,10 +110,11 @@ GROUP BY node HAVING COUNT(*) = ?) up`,
   };
 }
 
-/** Records (text) of the nodes that answered in crawl `crawlId`: the next crawl's head start. */
+/** Records (text) of the nodes that answered discv5 in crawl `crawlId`: the next crawl's head start. */
 export async function answeredRecords(db: CrawlDb, crawlId: number): Promise<string[]> {
   const rows = await db.query(
-    'SELECT n.record FROM visits v JOIN nodes n ON n.id = v.node WHERE v.crawl_id = ? AND v.answered = 1',
+    `SELECT n.record FROM visits v JOIN nodes n ON n.id = v.node
+WHERE v.crawl_id = ? AND v.answered = 1 AND v.protocol = 'v5'`,
     [crawlId],
   );
   return rows.map((r) => String(r.record));

@@ -5,16 +5,30 @@
 import type { Crypto } from '../crypto/crypto.js';
 import { createCrypto, Discv5, type Discv5Options } from '../index.js';
 
-/** A node to crawl with: a session for every node of the crawl, records verified once, no table upkeep. */
+/** Where a crawler identity runs: its socket (or transport), and whether it speaks discv4 too. */
+export type CrawlerPlace = Pick<Discv5Options, 'bind' | 'transport'> & { discv4?: boolean };
+
+/**
+ * A crawler's discv4 side: endpoint proofs for every node of a large crawl (a proof evicted before
+ * the node's walk ends would cost another PING), no bootnodes of its own.
+ */
+export const CRAWLER_DISCV4 = Object.freeze({ maxBonds: 200_000, maxPendingReplies: 16_384 });
+
+/**
+ * A node to crawl with: a session for every node of the crawl, records verified once, no table
+ * upkeep; with `discv4`, Discovery v4 on the same socket and key.
+ */
 export async function crawlerNode(
-  place: Pick<Discv5Options, 'bind' | 'transport'>,
+  place: CrawlerPlace,
   privateKey?: Uint8Array,
   crypto: Crypto = createCrypto(),
 ): Promise<Discv5> {
+  const { discv4, ...at } = place;
   const node = await Discv5.create({
     privateKey: privateKey ?? crypto.generatePrivateKey(),
     crypto,
-    ...place,
+    ...at,
+    ...(discv4 === true ? { discv4: { ...CRAWLER_DISCV4 } } : {}),
     config: {
       sessionCacheCapacity: 100_000,
       enrCacheSize: 100_000,
@@ -38,10 +52,7 @@ export async function crawlerNode(
  * over the key space: identity i's id begins with i in its top ceil(log2(count)) bits, so that
  * they sit in different buckets of the nodes they ask.
  */
-export async function crawlerNodes(
-  count: number,
-  placeOf: (i: number) => Pick<Discv5Options, 'bind' | 'transport'>,
-): Promise<Discv5[]> {
+export async function crawlerNodes(count: number, placeOf: (i: number) => CrawlerPlace): Promise<Discv5[]> {
   const crypto = createCrypto();
   const bits = Math.ceil(Math.log2(count));
   const nodes: Discv5[] = [];

@@ -6,9 +6,13 @@
  * with the consensus-layer filters it lacks (`discv5 nodes filter`).
  *
  * All filtering, ordering and the limit happen in one query (portable SQL, values as parameters),
- * the uptime in it by one grouped subquery over the visits of the window's crawls.
+ * the uptime in it by one grouped subquery over the visits of the window's crawls. A node visited
+ * by both protocols in a crawl counts once there (answered if it answered either), unless
+ * `protocol` chooses one: then only that protocol's visits count, and `network` is the execution
+ * network (eth fork hash) for discv4, the consensus network (fork digest) for discv5.
  */
-import type { CrawlDb, CrawlInfo } from '../store/crawl-db.js';
+import type { CrawlDb, CrawlInfo, CrawlProtocol } from '../store/crawl-db.js';
+import { CRAWL_PROTOCOLS } from '../store/crawl-schema.js';
 import { crawlInfo } from '../store/crawl-sql.js';
 import type { SqlRow, SqlValue } from '../store/sqlite.js';
 import { Discv5Error, ErrorCode } from '../util/errors.js';
@@ -25,9 +29,14 @@ export const NEVER = '0001-01-01T00:00:00Z';
 export interface NodeFilter {
   /** The crawl: its id, or `last` (default), the newest crawl whose state is done. */
   crawl?: number | 'last';
+  /** Only the nodes this protocol visited (its visits alone make the answers and uptime). */
+  protocol?: CrawlProtocol;
   /** Only nodes that answered in that crawl. */
   answered?: boolean;
-  /** Only nodes whose fork digest names this network (the `network` column: mainnet, sepolia, ...). */
+  /**
+   * Only nodes whose fork digest names this network (the `network` column: mainnet, sepolia, ...);
+   * with `protocol: 'v4'`, whose eth fork hash does (`eth_network`).
+   */
   network?: string;
   /** Only nodes with this fork digest (4 bytes, hex, with or without 0x). Not with `network`. */
   forkDigest?: string;
@@ -54,7 +63,7 @@ export interface NodeFilter {
 export interface SelectedNode {
   /** Node id, lowercase hex. */
   nodeId: string;
-  /** The record's text (`enr:...`). */
+  /** The record's text (`enr:...`; a discv4 node that gave none: its `enode://` URL). */
   record: string;
   /** The record's seq (the database saturates it at 2^63 - 1; the record text holds the exact one). */
   seq: bigint;
@@ -135,6 +144,8 @@ async function windowOf(db: CrawlDb, id: number): Promise<number[]> {
 }
 
 function checkFilter(f: NodeFilter): void {
+  if (f.protocol !== undefined && !(CRAWL_PROTOCOLS as readonly string[]).includes(f.protocol))
+    invalid(`protocol must be ${CRAWL_PROTOCOLS.join(' or ')}, got "${f.protocol}"`);
   if (f.network !== undefined && f.forkDigest !== undefined) invalid('network and forkDigest exclude each other');
   if (f.forkDigest !== undefined && normalizeForkDigest(f.forkDigest) === undefined)
     invalid(`a fork digest is 4 bytes of hex, got "${f.forkDigest}"`);
@@ -192,16 +203,23 @@ export async function selectNodes(db: CrawlDb, filter: NodeFilter = {}): Promise
   checkFilter(filter);
   const crawl = await chosenCrawl(db, filter.crawl);
   const window = await windowOf(db, crawl.id);
-  const total = Number((await db.query('SELECT COUNT(*) AS n FROM visits WHERE crawl_id = ?', [crawl.id]))[0]?.n ?? 0);
+  const only = filter.protocol === undefined ? '' : ' AND protocol = ?';
+  const protocol = filter.protocol === undefined ? [] : [filter.protocol];
+  const total = Number(
+    (
+      await db.query(`SELECT COUNT(DISTINCT node) AS n FROM visits WHERE crawl_id = ?${only}`, [crawl.id, ...protocol])
+    )[0]?.n ?? 0,
+  );
 
   const where: string[] = ['v.crawl_id = ?'];
-  const params: SqlValue[] = [...window, crawl.id];
+  const params: SqlValue[] = [...window, ...protocol, crawl.id];
   const and = (clause: string, ...values: SqlValue[]) => {
     where.push(clause);
     params.push(...values);
   };
   if (filter.answered === true) and('v.answered = 1');
-  if (filter.network !== undefined) and('n.network = ?', filter.network);
+  if (filter.network !== undefined)
+    and(filter.protocol === 'v4' ? 'n.eth_network = ?' : 'n.network = ?', filter.network);
   if (filter.forkDigest !== undefined) and('n.fork_digest = ?', normalizeForkDigest(filter.forkDigest) as string);
   if (filter.minAttnets !== undefined) and('n.attnets_count >= ?', filter.minAttnets);
   if (filter.minCgc !== undefined) and('n.cgc >= ?', filter.minCgc);
@@ -219,20 +237,28 @@ export async function selectNodes(db: CrawlDb, filter: NodeFilter = {}): Promise
     limit = '\nLIMIT ?';
     params.push(filter.limit);
   }
-  // Uptime orders as answers do: the window's size is the same for every node.
+  // The window's visits, one per (crawl, node) whatever protocols made it: answered if any answered,
+  // ended at the last of them (and of those that answered). Uptime orders as answers do: the
+  // window's size is the same for every node.
   const rows = await db.query(
-    `SELECT n.node_id, n.record, n.seq, n.first_seen, n.last_seen, n.network, n.fork_digest, n.attnets_count,
+    `WITH pv AS (
+  SELECT crawl_id, node, MAX(answered) AS answered, MAX(ended) AS ended,
+    MAX(CASE WHEN answered = 1 THEN ended END) AS answered_end
+  FROM visits
+  WHERE crawl_id IN (${window.map(() => '?').join(', ')})${only}
+  GROUP BY crawl_id, node
+)
+SELECT n.node_id, n.record, n.seq, n.first_seen, n.last_seen, n.network, n.fork_digest, n.attnets_count,
   n.cgc, n.ip, n.ip6, v.answered, w.visits, w.answers, w.first_response, w.last_response, w.last_check
-FROM visits v
+FROM pv v
 JOIN nodes n ON n.id = v.node
 JOIN (
   SELECT node, COUNT(*) AS visits,
     COUNT(CASE WHEN answered = 1 THEN 1 END) AS answers,
-    MIN(CASE WHEN answered = 1 THEN ended END) AS first_response,
-    MAX(CASE WHEN answered = 1 THEN ended END) AS last_response,
+    MIN(answered_end) AS first_response,
+    MAX(answered_end) AS last_response,
     MAX(ended) AS last_check
-  FROM visits
-  WHERE crawl_id IN (${window.map(() => '?').join(', ')})
+  FROM pv
   GROUP BY node
 ) w ON w.node = v.node
 WHERE ${where.join('\n  AND ')}
@@ -277,7 +303,7 @@ export function nodesJsonText(nodes: readonly SelectedNode[]): string {
   return `${JSON.stringify(nodesJson(nodes), null, 2)}\n`;
 }
 
-/** One record per line (what `--bootnodes-file` reads); empty for no nodes. */
+/** One record per line (what `--bootnodes-file` reads: enode URLs of discv4 nodes without a record too); empty for no nodes. */
 export function enrLines(nodes: readonly SelectedNode[]): string {
   return nodes.map((n) => `${n.record}\n`).join('');
 }

@@ -8,13 +8,17 @@
  * silently. The queue is bounded by the crawl itself (`maxNodes`: a node is found once and
  * visited once), and by `maxQueued` beyond that: rows past it are dropped and counted (`dropped`).
  *
+ * Records of both protocols are taken: an `Enr` (discv5) or a `V4Node` (discv4); each visit is
+ * recorded with its protocol, and a node visited by both has a visit of each.
+ *
  * The crawl's row carries a heartbeat renewed with each batch (and every `heartbeatMs` when there
  * is none), so another process can tell a running crawl from one whose process died.
  */
+import type { V4Node } from '../discv4/node.js';
 import type { Enr } from '../enr/enr.js';
 import type { CrawlDb, CrawlInfo, CrawlStart, NodeRow, ResumePoint, VisitRow } from '../store/crawl-db.js';
 import { detach } from '../util/safe.js';
-import { nodeRow, seqColumn } from './columns.js';
+import { isV4, nodeRow, seqColumn } from './columns.js';
 import type { CrawledNode } from './types.js';
 
 export interface RecorderOptions {
@@ -83,8 +87,8 @@ export class CrawlRecorder {
     return new CrawlRecorder(db, point.crawl.id, options);
   }
 
-  /** A new node's record (the crawl's `onFound`). */
-  found(enr: Enr): void {
+  /** A new node's record (the crawl's `onFound`): a discv5 record, or a discv4 node. */
+  found(enr: Enr | V4Node): void {
     if (!this.#room()) return;
     const t0 = performance.now();
     this.#found.push(this.#row(enr, Date.now()));
@@ -92,11 +96,12 @@ export class CrawlRecorder {
     this.#maybeFlush();
   }
 
-  /** A node whose crawl is done (the crawl's `onNode`). */
-  visited(node: CrawledNode): void {
+  /** A node whose crawl is done (the crawl's `onNode`), of either protocol. */
+  visited(node: CrawledNode<Enr | V4Node>): void {
     if (!this.#room()) return;
     const t0 = performance.now();
     this.#visits.push({
+      protocol: isV4(node.enr) ? 'v4' : 'v5',
       node: this.#row(node.enr, node.lastSeen),
       seq: seqColumn(node.enr.seq),
       answered: node.answered,
@@ -143,11 +148,15 @@ export class CrawlRecorder {
     return info;
   }
 
-  /** A node's row: with its record's columns the first time this crawl records that record, else only the time. */
-  #row(enr: Enr, seen: number): NodeRow {
+  /**
+   * A node's row: with its record's columns the first time this crawl records that record (per
+   * protocol: a discv4 row carries the enode URL), else only the time.
+   */
+  #row(enr: Enr | V4Node, seen: number): NodeRow {
     const id = enr.nodeIdHex;
-    if (this.#recorded.get(id) === enr.seq) return { nodeId: id, seen };
-    this.#recorded.set(id, enr.seq);
+    const key = isV4(enr) ? `4${id}` : id;
+    if (this.#recorded.get(key) === enr.seq) return { nodeId: id, seen };
+    this.#recorded.set(key, enr.seq);
     return nodeRow(enr, seen);
   }
 

@@ -40,6 +40,12 @@ export interface CrawlOptions<R extends CrawlRecord = Enr> {
   /** Default `full`. */
   mode?: CrawlMode;
   /**
+   * Fast mode: ask each node for its own record too (distance [0]), as full mode does. For
+   * protocols whose answers carry no records (discv4's NEIGHBORS: a key and an endpoint), this is
+   * the only way to have them. Default false.
+   */
+  askRecords?: boolean;
+  /**
    * Sees each node once its crawl is done (answered or not). What it throws (or rejects with) is
    * counted (`callbackErrors`, and `counters` if given) and does not stop the crawl.
    */

@@ -45,9 +45,13 @@ export interface ChangePoint {
   changed: number;
 }
 
-/** A row of the node table: the node as its newest record describes it, and its visit in the crawl. */
+/** A row of the node table: the node as its newest record describes it, and its visit in the crawl (one per protocol). */
 export interface NodeEntry {
   nodeId: string;
+  /** The protocol of the visit: 'v5' or 'v4'. */
+  protocol: string;
+  /** The execution network and fork its eth entry names (`mainnet prague`), if known. */
+  ethNetwork: string | null;
   ip: string | null;
   ip6: string | null;
   udp: number | null;
@@ -87,6 +91,10 @@ export interface ReportData {
   crawls: CrawlPoint[];
   /** The crawl the breakdowns and the table describe; undefined when the database holds no crawl. */
   crawl: ChosenCrawl | undefined;
+  /** Visits per protocol ('v5', 'v4'): the nodes each protocol visited, and how many answered it. */
+  protocols: Count[];
+  /** discv4 visits by the execution network and fork of the node's eth entry (empty without discv4 visits). */
+  ethNetworks: Count[];
   networks: Count[];
   forkDigests: Count[];
   clients: Count[];
@@ -99,7 +107,10 @@ export interface ReportData {
   rtt: { ms: number; count: number }[];
   changes: ChangePoint[];
   nodes: NodeEntry[];
-  /** Nodes in the crawl (the table holds at most MAX_TABLE_ROWS of them). */
+  /**
+   * Visits in the crawl: its nodes, a node twice if both protocols visited it (the table holds at
+   * most MAX_TABLE_ROWS of them).
+   */
   nodesTotal: number;
 }
 
@@ -128,6 +139,8 @@ export async function loadReportData(db: CrawlDb, options: LoadOptions = {}): Pr
     crawlCount: all.length,
     crawls,
     crawl: undefined,
+    protocols: [],
+    ethNetworks: [],
     networks: [],
     forkDigests: [],
     clients: [],
@@ -145,22 +158,32 @@ export async function loadReportData(db: CrawlDb, options: LoadOptions = {}): Pr
   const end = crawl.finished === null ? now : Date.parse(crawl.finished);
   const duration = end - Date.parse(crawl.started);
   const by = (expr: string) => countBy(db, id, expr);
-  const [networks, forkDigests, clients, stacks, attnets, cgc, rtt, changes, nodes] = await Promise.all([
-    by("COALESCE(n.network, 'unknown')"),
-    by("COALESCE(n.fork_digest, 'none')"),
-    by("COALESCE(n.client, 'unknown')"),
-    by(`CASE WHEN n.ip IS NOT NULL AND n.ip6 IS NOT NULL THEN 'dual stack'
+  const [protocols, ethNetworks, networks, forkDigests, clients, stacks, attnets, cgc, rtt, changes, nodes] =
+    await Promise.all([
+      db.query(
+        'SELECT protocol AS label, COUNT(*) AS c, SUM(answered) AS a FROM visits WHERE crawl_id = ? GROUP BY protocol',
+        [id],
+      ),
+      countBy(db, id, ETH_NETWORK, 'v4'),
+      by("COALESCE(n.network, 'unknown')"),
+      by("COALESCE(n.fork_digest, 'none')"),
+      by("COALESCE(n.client, 'unknown')"),
+      by(`CASE WHEN n.ip IS NOT NULL AND n.ip6 IS NOT NULL THEN 'dual stack'
       WHEN n.ip IS NOT NULL THEN 'IPv4' WHEN n.ip6 IS NOT NULL THEN 'IPv6' ELSE 'no address' END`),
-    by('n.attnets_count'),
-    by('n.cgc'),
-    db.query('SELECT rtt_ms, COUNT(*) AS c FROM visits WHERE crawl_id = ? AND rtt_ms IS NOT NULL GROUP BY rtt_ms', [
-      id,
-    ]),
-    recordChanges(db, all, crawls),
-    nodeRows(db, id, options.maxRows ?? MAX_TABLE_ROWS),
-  ]);
+      by('n.attnets_count'),
+      by('n.cgc'),
+      db.query('SELECT rtt_ms, COUNT(*) AS c FROM visits WHERE crawl_id = ? AND rtt_ms IS NOT NULL GROUP BY rtt_ms', [
+        id,
+      ]),
+      recordChanges(db, all, crawls),
+      nodeRows(db, id, options.maxRows ?? MAX_TABLE_ROWS),
+    ]);
   return {
     ...base,
+    protocols: protocols
+      .map((r) => ({ label: String(r.label), value: num(r.c), answered: num(r.a) }))
+      .sort((a, b) => (a.label < b.label ? 1 : -1)),
+    ethNetworks: topCategories(ethNetworks),
     crawl: {
       ...crawl,
       found: point?.found ?? crawl.found,
@@ -176,7 +199,7 @@ export async function loadReportData(db: CrawlDb, options: LoadOptions = {}): Pr
     rtt: rtt.map((r) => ({ ms: num(r.rtt_ms), count: num(r.c) })).sort((a, b) => a.ms - b.ms),
     changes,
     nodes,
-    nodesTotal: point?.found ?? nodes.length,
+    nodesTotal: protocols.reduce((sum, r) => sum + num(r.c), 0),
   };
 }
 
@@ -199,7 +222,7 @@ async function crawlPoints(db: CrawlDb, crawls: CrawlInfo[]): Promise<CrawlPoint
   const live = new Map<number, { found: number; answered: number }>();
   if (running.length > 0) {
     const rows = await db.query(
-      `SELECT crawl_id, COUNT(*) AS found, SUM(answered) AS answered FROM visits
+      `SELECT crawl_id, COUNT(DISTINCT node) AS found, COUNT(DISTINCT CASE WHEN answered = 1 THEN node END) AS answered FROM visits
        WHERE crawl_id IN (${running.map(() => '?').join(', ')}) GROUP BY crawl_id`,
       running,
     );
@@ -216,12 +239,20 @@ async function crawlPoints(db: CrawlDb, crawls: CrawlInfo[]): Promise<CrawlPoint
   }));
 }
 
-/** Nodes visited in crawl `id` grouped by `expr` (over `nodes n`): how many, and how many answered. */
-async function countBy(db: CrawlDb, id: number, expr: string): Promise<Count[]> {
+/** A discv4 node's execution network and fork, else why it has none. */
+const ETH_NETWORK = `COALESCE(n.eth_network || ' ' || n.eth_fork, CASE WHEN n.eth_fork_hash IS NOT NULL THEN 'unknown fork hash'
+  WHEN n.record LIKE 'enr:%' THEN 'no eth entry' ELSE 'no record' END)`;
+
+/**
+ * Nodes visited in crawl `id` (by `protocol`, else by any: a node both visited counts once, answered
+ * if it answered either) grouped by `expr` (over `nodes n`): how many, and how many answered.
+ */
+async function countBy(db: CrawlDb, id: number, expr: string, protocol?: string): Promise<Count[]> {
   const rows = await db.query(
-    `SELECT ${expr} AS label, COUNT(*) AS c, SUM(v.answered) AS a
-     FROM visits v JOIN nodes n ON n.id = v.node WHERE v.crawl_id = ? GROUP BY ${expr}`,
-    [id],
+    `SELECT ${expr} AS label, COUNT(DISTINCT v.node) AS c, COUNT(DISTINCT CASE WHEN v.answered = 1 THEN v.node END) AS a
+     FROM visits v JOIN nodes n ON n.id = v.node WHERE v.crawl_id = ?${protocol === undefined ? '' : ' AND v.protocol = ?'}
+     GROUP BY ${expr}`,
+    protocol === undefined ? [id] : [id, protocol],
   );
   return rows.map((r: SqlRow) => ({
     label: r.label === null ? 'none' : String(r.label),
@@ -273,7 +304,7 @@ async function recordChanges(db: CrawlDb, all: CrawlInfo[], charted: CrawlPoint[
     `SELECT p.cur AS cur, COUNT(*) AS compared, SUM(CASE WHEN a.seq <> b.seq THEN 1 ELSE 0 END) AS changed
      FROM (${values}) p
      JOIN visits a ON a.crawl_id = p.cur
-     JOIN visits b ON b.crawl_id = p.prev AND b.node = a.node
+     JOIN visits b ON b.crawl_id = p.prev AND b.node = a.node AND b.protocol = a.protocol
      GROUP BY p.cur`,
     pairs.flat(),
   );
@@ -287,14 +318,17 @@ async function recordChanges(db: CrawlDb, all: CrawlInfo[], charted: CrawlPoint[
 /** The crawl's nodes for the table: answered ones first, then by node id; at most `max`. */
 async function nodeRows(db: CrawlDb, id: number, max: number): Promise<NodeEntry[]> {
   const rows = await db.query(
-    `SELECT n.node_id, n.ip, n.ip6, n.udp, n.tcp, n.quic, n.udp6, n.tcp6, n.quic6, n.network, n.fork_digest,
-       n.client, n.attnets_count, n.cgc, v.answered, v.rtt_ms, v.seq, n.first_seen, n.last_seen
+    `SELECT n.node_id, v.protocol, n.ip, n.ip6, n.udp, n.tcp, n.quic, n.udp6, n.tcp6, n.quic6, n.network, n.fork_digest,
+       n.eth_network || ' ' || n.eth_fork AS eth, n.client, n.attnets_count, n.cgc, v.answered, v.rtt_ms, v.seq,
+       n.first_seen, n.last_seen
      FROM visits v JOIN nodes n ON n.id = v.node WHERE v.crawl_id = ?
-     ORDER BY v.answered DESC, n.node_id LIMIT ?`,
+     ORDER BY v.answered DESC, n.node_id, v.protocol DESC LIMIT ?`,
     [id, Math.max(0, Math.floor(max))],
   );
   return rows.map((r) => ({
     nodeId: String(r.node_id),
+    protocol: String(r.protocol),
+    ethNetwork: strOrNull(r.eth),
     ip: strOrNull(r.ip),
     ip6: strOrNull(r.ip6),
     udp: numOrNull(r.udp),

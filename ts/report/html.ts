@@ -230,6 +230,7 @@ function breakdowns(d: ReportData): string {
   }));
   const rttTitle = 'Round trips';
   return `<h2>Crawl #${d.crawl?.id}: who was there</h2><p class="muted">Nodes visited in the crawl, described by their newest record in the database.</p><div class="charts">${[
+    ...discv4Charts(d),
     categoryChart('chart-networks', 'Nodes per network', 'the network their fork digest names', d.networks),
     categoryChart('chart-forks', 'Nodes per fork digest', 'the eth2 entry; none: no eth2 entry', d.forkDigests),
     categoryChart('chart-clients', 'Nodes per client', 'the client entry (EIP-7636); unknown: none', d.clients),
@@ -244,8 +245,30 @@ function breakdowns(d: ReportData): string {
   ].join('')}</div>`;
 }
 
+/** With discv4 visits: nodes per protocol, and discv4 nodes per execution network (their eth fork id). */
+function discv4Charts(d: ReportData): string[] {
+  if (!d.protocols.some((p) => p.label === 'v4')) return [];
+  const names: Record<string, string> = { v5: 'discv5', v4: 'discv4' };
+  const protocols = d.protocols.map((p) => ({ ...p, label: names[p.label] ?? p.label }));
+  return [
+    categoryChart(
+      'chart-protocols',
+      'Nodes per protocol',
+      'the nodes each protocol visited (a node can be in both)',
+      protocols,
+    ),
+    categoryChart(
+      'chart-eth-networks',
+      'discv4 nodes per execution network',
+      'the network and fork their eth entry (EIP-2124 fork id) names',
+      d.ethNetworks,
+    ),
+  ];
+}
+
 const COLUMNS: [string, 'text' | 'num'][] = [
   ['node id', 'text'],
+  ['protocol', 'text'],
   ['ip', 'text'],
   ['ports', 'num'],
   ['network', 'text'],
@@ -278,9 +301,10 @@ function row(n: NodeEntry, hidden: boolean): string {
   return (
     `<tr class="${n.answered ? 'yes' : 'no'}"${hidden ? ' hidden' : ''}>` +
     `<td data-v="${esc(n.nodeId)}" title="${esc(n.nodeId)}"><code>${esc(n.nodeId.slice(0, 16))}…</code></td>` +
+    text(n.protocol) +
     text([n.ip, n.ip6].filter((a) => a !== null).join(' ')) +
     `<td class="num" data-v="${n.udp ?? n.udp6 ?? ''}">${esc(ports(n))}</td>` +
-    text(n.network, 'unknown') +
+    text(n.protocol === 'v4' ? n.ethNetwork : n.network, 'unknown') +
     text(n.forkDigest) +
     text(n.client, 'unknown') +
     num(n.attnets) +
@@ -300,7 +324,7 @@ export const PAGE_ROWS = 500;
 function nodeTable(d: ReportData, pageRows: number): string {
   const cut =
     d.nodesTotal > d.nodes.length
-      ? `<p class="note" id="table-cut">The crawl visited ${d.nodesTotal} nodes; this table holds the first ${d.nodes.length} (those that answered first, then by node id).</p>`
+      ? `<p class="note" id="table-cut">${d.protocols.length > 1 ? `The crawl made ${d.nodesTotal} visits (a node once per protocol that visited it)` : `The crawl visited ${d.nodesTotal} nodes`}; this table holds the first ${d.nodes.length} (those that answered first, then by node id).</p>`
       : '';
   const head = COLUMNS.map(
     ([name, type]) => `<th data-type="${type}" aria-sort="none"><button type="button">${esc(name)}</button></th>`,

@@ -16,9 +16,12 @@ import {
   insertVisitsSql,
   iso,
   NODE_COLUMNS,
+  namedIds,
   nodeValues,
   OWNER,
-  parseIds,
+  pendingOf,
+  protocolOf,
+  resumeRows,
   SQL,
   startValues,
   uniqueNodes,
@@ -119,12 +122,13 @@ WHERE nodes.node_id = v.node_id RETURNING nodes.id, nodes.node_id`,
         .filter(({ v }) => v.neighbors.length > 0)
         .map(({ v, node }) => ({
           node,
+          protocol: protocolOf(v),
           ids: v.neighbors
             .map(idOf)
             .filter((id) => id !== undefined)
             .join(' '),
         }));
-      await chunked(tx, lists, 3, insertNeighborsSql, ({ node, ids }) => [crawlId, node, ids]);
+      await chunked(tx, lists, 4, insertNeighborsSql, ({ node, protocol, ids }) => [crawlId, node, protocol, ids]);
       await tx.query(SQL.heartbeat, [iso(Date.now()), crawlId]);
     });
     if (this.#ids.size > MAX_REMEMBERED_IDS) this.#ids.clear();
@@ -163,20 +167,21 @@ WHERE nodes.node_id = v.node_id RETURNING nodes.id, nodes.node_id`,
       if (claimed.length !== 1) return undefined;
       this.#ids.clear();
       const crawl = crawlInfo((await tx.query(SQL.crawl, [crawlId]))[0] ?? {});
-      const visited = new Set((await tx.query(SQL.visited, [crawlId])).map((r) => String(r.node_id)));
-      const named = new Set<number>();
-      for (const r of await tx.query(SQL.neighborLists, [crawlId]))
-        for (const id of parseIds(r.neighbor_ids)) named.add(id);
-      const pending: string[] = [];
-      const rows = await chunked(
+      const rows = resumeRows(await tx.query(SQL.visited, [crawlId]), await tx.query(SQL.neighborLists, [crawlId]));
+      const named = await chunked(
         tx,
-        [...named],
+        namedIds(rows),
         1,
-        (n) => `SELECT node_id, record FROM nodes WHERE id IN (${Array(n).fill('?').join(', ')})`,
+        (n) => `SELECT id, node_id, record, enode FROM nodes WHERE id IN (${Array(n).fill('?').join(', ')})`,
         (id) => [id],
       );
-      for (const row of rows) if (!visited.has(String(row.node_id))) pending.push(String(row.record));
-      return { crawl, visited, pending };
+      const pending = pendingOf(rows, named);
+      return {
+        crawl,
+        visited: rows.visited.v5,
+        pending: pending.v5,
+        v4: { visited: rows.visited.v4, pending: pending.v4 },
+      };
     });
   }
 

@@ -18,9 +18,12 @@ import {
   insertNeighborsSql,
   insertVisitsSql,
   iso,
+  namedIds,
   nodeValues,
   OWNER,
-  parseIds,
+  pendingOf,
+  protocolOf,
+  resumeRows,
   SEEN_AGAIN_SQL,
   SQL,
   startValues,
@@ -75,7 +78,7 @@ export class SqliteCrawlDb implements CrawlDb {
         const node = this.#idOf(v.node.nodeId);
         if (node === undefined) continue; // upserted just above: cannot happen
         visit.run(...visitValues(crawlId, node, v));
-        if (v.neighbors.length > 0) neighbors.run(crawlId, node, this.#idList(v.neighbors));
+        if (v.neighbors.length > 0) neighbors.run(crawlId, node, protocolOf(v), this.#idList(v.neighbors));
       }
       db.prepare(SQL.heartbeat).run(iso(Date.now()), crawlId);
     });
@@ -118,22 +121,16 @@ export class SqliteCrawlDb implements CrawlDb {
       if (db.prepare(SQL.claim).run(OWNER.host, OWNER.pid, iso(Date.now()), crawlId).changes !== 1) return undefined;
       this.#ids.clear();
       const crawl = crawlInfo(db.prepare(SQL.crawl).get(crawlId) ?? {});
-      const visited = new Set(
-        db
-          .prepare(SQL.visited)
-          .all(crawlId)
-          .map((r) => String(r.node_id)),
-      );
-      const named = new Set<number>();
-      for (const r of db.prepare(SQL.neighborLists).all(crawlId))
-        for (const id of parseIds(r.neighbor_ids)) named.add(id);
-      const byId = db.prepare('SELECT node_id, record FROM nodes WHERE id = ?');
-      const pending: string[] = [];
-      for (const id of named) {
-        const row = byId.get(id);
-        if (row !== undefined && !visited.has(String(row.node_id))) pending.push(String(row.record));
-      }
-      return { crawl, visited, pending };
+      const rows = resumeRows(db.prepare(SQL.visited).all(crawlId), db.prepare(SQL.neighborLists).all(crawlId));
+      const byId = db.prepare('SELECT id, node_id, record, enode FROM nodes WHERE id = ?');
+      const named = namedIds(rows).flatMap((id) => byId.all(id));
+      const pending = pendingOf(rows, named);
+      return {
+        crawl,
+        visited: rows.visited.v5,
+        pending: pending.v5,
+        v4: { visited: rows.visited.v4, pending: pending.v4 },
+      };
     });
   }
 

@@ -11,10 +11,10 @@
  * with every batch, is older than `STALE_MS`.
  */
 
-import type { CrawlState, Dialect, NodeField } from './crawl-schema.js';
+import type { CrawlProtocol, CrawlState, Dialect, NodeField } from './crawl-schema.js';
 import type { SqlRow, SqlValue } from './sqlite.js';
 
-export type { CrawlState, Dialect, NodeField } from './crawl-schema.js';
+export type { CrawlProtocol, CrawlState, Dialect, NodeField } from './crawl-schema.js';
 
 /** A crawl whose heartbeat is older than this, from another host, counts as abandoned. */
 export const STALE_MS = 120_000;
@@ -46,6 +46,8 @@ export interface VisitRow {
   ended: number;
   /** Node ids (hex) its table returned, each of them recorded as found (a NodeRow) before or in the same batch. */
   neighbors: readonly string[];
+  /** The protocol of the visit (default 'v5'): a node visited by both has a visit of each. */
+  protocol?: CrawlProtocol;
 }
 
 /** What is written in one transaction. */
@@ -81,10 +83,12 @@ export interface CrawlInfo {
 /** What a resumed crawl starts from. */
 export interface ResumePoint {
   crawl: CrawlInfo;
-  /** Node ids (hex) visited already: not asked again. */
+  /** Node ids (hex) visited already by discv5: not asked again. */
   visited: Set<string>;
-  /** Records (text) of nodes found in the crawl but not visited yet. */
+  /** Records (text) of nodes discv5 found in the crawl but did not visit yet. */
   pending: string[];
+  /** The same for discv4: node ids visited, and the enode URLs (or records) of nodes found and not visited. */
+  v4: { visited: Set<string>; pending: string[] };
 }
 
 export interface CrawlDb {

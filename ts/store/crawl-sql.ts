@@ -5,7 +5,7 @@
 import { hostname } from 'node:os';
 import process from 'node:process';
 import type { CrawlInfo, CrawlStart, NodeRow, VisitRow } from './crawl-db.js';
-import { CRAWL_STATES, type CrawlState, NODE_FIELDS } from './crawl-schema.js';
+import { CRAWL_STATES, type CrawlProtocol, type CrawlState, NODE_FIELDS, type NodeField } from './crawl-schema.js';
 import type { SqlRow, SqlValue } from './sqlite.js';
 
 export const iso = (ms: number): string => new Date(ms).toISOString();
@@ -28,15 +28,38 @@ export const NODE_COLUMNS = ['node_id', 'first_seen', 'last_seen', ...NODE_FIELD
 
 /**
  * On conflict a node keeps its earliest first_seen and latest last_seen, and takes the incoming
- * record (and its columns) unless the one it holds has a higher seq: a crawl that found an old
- * record in some table must not overwrite the node's newer one.
+ * record (and its columns) unless the one it holds is newer: a higher seq, or the same seq as a
+ * signed record (`enr:`) where the incoming one is only a discv4 node's enode URL. A crawl that
+ * found an old record in some table must not overwrite the node's newer one, nor a discv4 visit
+ * without a record the record discv5 served. `enode` is the URL discv4 reached the node at last.
  */
-const newer = 'excluded.seq >= nodes.seq';
+const newer = `(excluded.seq > nodes.seq OR (excluded.seq = nodes.seq AND (excluded.record LIKE 'enr:%' OR nodes.record NOT LIKE 'enr:%')))`;
 const UPSERT_SET = [
   'first_seen = CASE WHEN excluded.first_seen < nodes.first_seen THEN excluded.first_seen ELSE nodes.first_seen END',
   'last_seen = CASE WHEN excluded.last_seen > nodes.last_seen THEN excluded.last_seen ELSE nodes.last_seen END',
-  ...NODE_FIELDS.map((f) => `${f} = CASE WHEN ${newer} THEN excluded.${f} ELSE nodes.${f} END`),
+  ...NODE_FIELDS.map((f) =>
+    f === 'enode'
+      ? 'enode = COALESCE(excluded.enode, nodes.enode)'
+      : `${f} = CASE WHEN ${newer} THEN excluded.${f} ELSE nodes.${f} END`,
+  ),
 ].join(',\n  ');
+
+/** Whether row columns `a` are at least as new as `b` (the upsert's rule, for two rows of one batch). */
+function atLeastAsNew(a: Record<NodeField, SqlValue>, b: Record<NodeField, SqlValue>): boolean {
+  const sa = BigInt(a.seq as number | bigint);
+  const sb = BigInt(b.seq as number | bigint);
+  if (sa !== sb) return sa > sb;
+  return String(a.record).startsWith('enr:') || !String(b.record).startsWith('enr:');
+}
+
+/** Two rows of columns for one node (its discv5 and discv4 sides): the newer record, and an enode URL if either has one. */
+export function mergeFields(
+  had: Record<NodeField, SqlValue>,
+  next: Record<NodeField, SqlValue>,
+): Record<NodeField, SqlValue> {
+  const [base, other] = atLeastAsNew(next, had) ? [next, had] : [had, next];
+  return base.enode === null && other.enode !== null ? { ...base, enode: other.enode } : base;
+}
 
 const placeholders = (columns: number, rows: number) => {
   const one = `(${Array(columns).fill('?').join(', ')})`;
@@ -72,12 +95,13 @@ export const VISIT_COLUMNS = [
   'failed_buckets',
   'started',
   'ended',
+  'protocol',
 ] as const;
 
-/** A resumed crawl may visit a node again: the later visit replaces the earlier. */
+/** A resumed crawl may visit a node again: the later visit replaces the earlier (of the same protocol). */
 export const insertVisitsSql = (rows: number): string =>
   `INSERT INTO visits (${VISIT_COLUMNS.join(', ')}) VALUES ${placeholders(VISIT_COLUMNS.length, rows)}
-ON CONFLICT (crawl_id, node) DO UPDATE SET ${VISIT_COLUMNS.slice(2)
+ON CONFLICT (crawl_id, node, protocol) DO UPDATE SET ${VISIT_COLUMNS.slice(2, -1)
     .map((c) => `${c} = excluded.${c}`)
     .join(', ')}`;
 
@@ -93,26 +117,32 @@ export function visitValues(crawlId: number, node: number, v: VisitRow): SqlValu
     v.failedBuckets.length > 0 ? v.failedBuckets.join(',') : null,
     v.started === undefined ? null : iso(v.started),
     iso(v.ended),
+    protocolOf(v),
   ];
 }
 
+/** A visit's protocol ('v5' unless it says otherwise). */
+export const protocolOf = (v: { protocol?: CrawlProtocol | undefined }): CrawlProtocol => v.protocol ?? 'v5';
+
+/** Neighbour lists: (crawl_id, node, protocol, neighbor_ids) per row. */
 export const insertNeighborsSql = (rows: number): string =>
-  `INSERT INTO neighbors (crawl_id, node, neighbor_ids) VALUES ${placeholders(3, rows)}
-ON CONFLICT (crawl_id, node) DO UPDATE SET neighbor_ids = excluded.neighbor_ids`;
+  `INSERT INTO neighbors (crawl_id, node, protocol, neighbor_ids) VALUES ${placeholders(4, rows)}
+ON CONFLICT (crawl_id, node, protocol) DO UPDATE SET neighbor_ids = excluded.neighbor_ids`;
 
 export const SQL = {
   startCrawl: `INSERT INTO crawls (started, state, vantage, seeds, options, software, owner_host, owner_pid, heartbeat)
 VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
   heartbeat: `UPDATE crawls SET heartbeat = ? WHERE id = ? AND state = 'running'`,
+  // found and answered count nodes, whichever protocols visited them (a node visited by both is one).
   finishCrawl: `UPDATE crawls SET state = ?, finished = ?, heartbeat = ?,
-  found = (SELECT COUNT(*) FROM visits WHERE crawl_id = crawls.id),
-  answered = (SELECT COUNT(*) FROM visits WHERE crawl_id = crawls.id AND answered = 1),
+  found = (SELECT COUNT(DISTINCT node) FROM visits WHERE crawl_id = crawls.id),
+  answered = (SELECT COUNT(DISTINCT node) FROM visits WHERE crawl_id = crawls.id AND answered = 1),
   requests = (SELECT COALESCE(SUM(requests), 0) FROM visits WHERE crawl_id = crawls.id)
 WHERE id = ?`,
   running: `SELECT id, owner_host, owner_pid, heartbeat FROM crawls WHERE state = 'running'`,
   markFailed: `UPDATE crawls SET state = 'failed', finished = heartbeat,
-  found = (SELECT COUNT(*) FROM visits WHERE crawl_id = crawls.id),
-  answered = (SELECT COUNT(*) FROM visits WHERE crawl_id = crawls.id AND answered = 1),
+  found = (SELECT COUNT(DISTINCT node) FROM visits WHERE crawl_id = crawls.id),
+  answered = (SELECT COUNT(DISTINCT node) FROM visits WHERE crawl_id = crawls.id AND answered = 1),
   requests = (SELECT COALESCE(SUM(requests), 0) FROM visits WHERE crawl_id = crawls.id)
 WHERE id = ? AND state = 'running' AND heartbeat = ?`,
   lastUnfinished: `SELECT * FROM crawls WHERE vantage = ? AND state IN ('cancelled', 'failed') ORDER BY id DESC LIMIT 1`,
@@ -120,8 +150,8 @@ WHERE id = ? AND state = 'running' AND heartbeat = ?`,
 WHERE id = ? AND state IN ('cancelled', 'failed')`,
   crawl: 'SELECT * FROM crawls WHERE id = ?',
   crawls: 'SELECT * FROM crawls ORDER BY id',
-  visited: 'SELECT n.node_id FROM visits v JOIN nodes n ON n.id = v.node WHERE v.crawl_id = ?',
-  neighborLists: 'SELECT neighbor_ids FROM neighbors WHERE crawl_id = ?',
+  visited: 'SELECT n.node_id, v.protocol FROM visits v JOIN nodes n ON n.id = v.node WHERE v.crawl_id = ?',
+  neighborLists: 'SELECT neighbor_ids, protocol FROM neighbors WHERE crawl_id = ?',
   nodeIdOf: 'SELECT id FROM nodes WHERE node_id = ?',
 } as const;
 
@@ -188,7 +218,7 @@ export function parseIds(text: SqlValue | undefined): number[] {
 }
 
 /**
- * Rows of one batch, a node once: its last row with columns (upsert keeps the newer record anyway),
+ * Rows of one batch, a node once: its newest columns (those of two protocols merged, `mergeFields`),
  * seen at the latest time of any of its rows. Sorted by node id: two writers of one PostgreSQL
  * database then lock shared nodes in the same order (no deadlock).
  */
@@ -198,11 +228,50 @@ export function uniqueNodes(batch: { found: NodeRow[]; visits: VisitRow[] }): No
     const had = byId.get(n.nodeId);
     if (had === undefined) byId.set(n.nodeId, n);
     else {
-      const fields = n.fields ?? had.fields;
+      const fields =
+        n.fields === undefined ? had.fields : had.fields === undefined ? n.fields : mergeFields(had.fields, n.fields);
       byId.set(n.nodeId, { nodeId: n.nodeId, seen: Math.max(had.seen, n.seen), ...(fields ? { fields } : {}) });
     }
   };
   for (const n of batch.found) add(n);
   for (const v of batch.visits) add(v.node);
   return [...byId.values()].sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0));
+}
+
+/** What a resumed crawl had done, per protocol: the nodes visited, and the row ids its visits named as neighbours. */
+export interface ResumeRows {
+  visited: Record<CrawlProtocol, Set<string>>;
+  named: Record<CrawlProtocol, Set<number>>;
+}
+
+/** Sorts the visited rows (node_id, protocol) and neighbour lists (neighbor_ids, protocol) of a crawl by protocol. */
+export function resumeRows(visited: SqlRow[], lists: SqlRow[]): ResumeRows {
+  const out: ResumeRows = { visited: { v5: new Set(), v4: new Set() }, named: { v5: new Set(), v4: new Set() } };
+  const of = (r: SqlRow): CrawlProtocol => (r.protocol === 'v4' ? 'v4' : 'v5');
+  for (const r of visited) out.visited[of(r)].add(String(r.node_id));
+  for (const r of lists) for (const id of parseIds(r.neighbor_ids)) out.named[of(r)].add(id);
+  return out;
+}
+
+/** Every node row id named as a neighbour under any protocol. */
+export const namedIds = (rows: ResumeRows): number[] => [...new Set([...rows.named.v5, ...rows.named.v4])];
+
+/**
+ * The records still to visit, per protocol, from the named nodes' rows (id, node_id, record, enode):
+ * for discv5 the signed records (`enr:`), for discv4 the enode URL (else the record).
+ */
+export function pendingOf(rows: ResumeRows, nodes: SqlRow[]): { v5: string[]; v4: string[] } {
+  const byId = new Map(nodes.map((r) => [Number(r.id), r]));
+  const v5: string[] = [];
+  const v4: string[] = [];
+  for (const id of rows.named.v5) {
+    const r = byId.get(id);
+    if (r !== undefined && !rows.visited.v5.has(String(r.node_id)) && String(r.record).startsWith('enr:'))
+      v5.push(String(r.record));
+  }
+  for (const id of rows.named.v4) {
+    const r = byId.get(id);
+    if (r !== undefined && !rows.visited.v4.has(String(r.node_id))) v4.push(String(r.enode ?? r.record));
+  }
+  return { v5, v4 };
 }

@@ -59,15 +59,29 @@ export function vantageOf(v: Record<string, unknown>): string {
 
 export interface Recording {
   recorder: CrawlRecorder;
-  /** For a resumed crawl: what it had done already, and its seeds. */
-  resume?: { visited: Set<string>; pending: Enr[]; seeds: Enr[] };
+  /**
+   * For a resumed crawl: what discv5 had done already (nodes visited, records found and not
+   * visited), its seed records (`seeds`) and all its seeds as text (enode URLs too), what discv4
+   * had done (its pending nodes as enode URLs or records), and the options it was started with.
+   */
+  resume?: {
+    visited: Set<string>;
+    pending: Enr[];
+    seeds: Enr[];
+    seedTexts: string[];
+    v4: { visited: Set<string>; pending: string[] };
+    options: Record<string, unknown>;
+  };
 }
 
-/** Starts recording a new crawl, or takes over the last unfinished one of this vantage (`--resume`). */
+/**
+ * Starts recording a new crawl, or takes over the last unfinished one of this vantage (`--resume`).
+ * `seeds` are records, or their text (enode URLs among them).
+ */
 export async function beginRecording(
   db: CrawlDb,
   v: Record<string, unknown>,
-  seeds: readonly Enr[],
+  seeds: readonly (Enr | string)[],
   decoder: EnrDecoder,
   out: Out,
 ): Promise<Recording> {
@@ -77,26 +91,47 @@ export async function beginRecording(
     if (last === undefined) throw new UsageError(`no cancelled or failed crawl of vantage "${vantage}" to resume`);
     const point = await db.resume(last.id);
     if (point === undefined) throw new UsageError(`crawl ${last.id} was taken over by another process`);
-    const decode = (texts: string[]) => decoder.decodeBatch(texts).filter((r): r is Enr => !(r instanceof Error));
+    const decode = (texts: string[]) =>
+      decoder.decodeBatch(texts.filter((t) => t.startsWith('enr:'))).filter((r): r is Enr => !(r instanceof Error));
+    const v4 = point.v4.visited.size + point.v4.pending.length > 0 ? point.v4 : undefined;
     out.log(
-      `resuming crawl ${last.id} (${last.state}): ${point.visited.size} nodes visited, ${point.pending.length} found and not yet visited`,
+      `resuming crawl ${last.id} (${last.state}): ${point.visited.size} nodes visited, ${point.pending.length} found and not yet visited${v4 === undefined ? '' : `; discv4: ${v4.visited.size} visited, ${v4.pending.length} not yet`}`,
     );
     return {
       recorder: CrawlRecorder.resumed(db, point),
-      resume: { visited: point.visited, pending: decode(point.pending), seeds: decode(point.crawl.seeds) },
+      resume: {
+        visited: point.visited,
+        pending: decode(point.pending),
+        seeds: decode(point.crawl.seeds),
+        seedTexts: point.crawl.seeds,
+        v4: point.v4,
+        options: point.crawl.options,
+      },
     };
   }
   const options: Record<string, unknown> = {};
-  for (const key of ['mode', 'concurrency', 'identities', 'timeout', 'max-nodes', 'max-nodes-per-ip', 'fork-digest'])
-    if (v[key] !== undefined) options[key] = v[key];
+  for (const key of RECORDED_OPTIONS) if (v[key] !== undefined) options[key] = v[key];
   const recorder = await CrawlRecorder.start(db, {
     vantage,
-    seeds: seeds.map((s) => s.text),
+    seeds: seeds.map((s) => (typeof s === 'string' ? s : s.text)),
     options,
     software: software(),
     started: Date.now(),
   });
   return { recorder };
 }
+
+/** The options a crawl's row keeps (`--resume` takes the protocols from them). */
+const RECORDED_OPTIONS = [
+  'mode',
+  'concurrency',
+  'identities',
+  'timeout',
+  'max-nodes',
+  'max-nodes-per-ip',
+  'fork-digest',
+  'protocols',
+  'discv4',
+];
 
 export { DEFAULT_CRAWL_DB };

@@ -1,15 +1,21 @@
-/** `discv5 crawl`: enumerates a whole network and writes what it found. */
-import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
+/** `discv5 crawl`: enumerates a whole network and writes what it found (discv5, discv4, or both at once). */
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type CrawledNode, type CrawlSummary, crawl } from '../../crawl/crawler.js';
+import type { CrawlSummary } from '../../crawl/crawler.js';
 import { crawlerNodes } from '../../crawl/identities.js';
-import { forkDigestOf, gethNodesJson, nodeJson, summaryText } from '../../crawl/output.js';
+import type { Crypto } from '../../crypto/crypto.js';
+import { EXECUTION_BOOTNODES } from '../../discv4/bootnodes.js';
+import type { V4Node } from '../../discv4/node.js';
 import { resolveTree } from '../../dns/resolve.js';
+import type { EthNetworkName } from '../../enr/eth-networks.js';
 import { createCrypto, type Discv5, Discv5Error, type Enr, EnrDecoder } from '../../index.js';
+import type { CrawlProtocol } from '../../store/crawl-schema.js';
 import { parseHostPort, splitList, UsageError } from '../args.js';
 import { beginRecording, DEFAULT_CRAWL_DB, dbTarget, openForCrawl, type Recording } from './crawl-db.js';
+import { type AnyJob, runCrawls, v5Job } from './crawl-run.js';
+import { protocolsOf, v4Job, v4NodesOf, v4NodesOfTexts } from './crawl-v4.js';
 import type { Out } from './net.js';
 
 const NETWORKS = ['mainnet', 'sepolia', 'holesky', 'hoodi'];
@@ -25,17 +31,25 @@ function bundledBootnodes(network: string): string[] {
   throw new UsageError('bundled bootnode data not found');
 }
 
-function seedTexts(v: Record<string, unknown>): string[] {
+const SEED_PREFIXES = ['enr:', 'enrtree://', 'enode://'];
+
+/**
+ * The seeds the options name, as text: `--bootnodes`, the words of `--bootnodes-file` that are
+ * records, DNS trees or enode URLs, `--network`'s bootnodes (the consensus layer's records for
+ * discv5, go-ethereum's execution-layer enode URLs for discv4) and `--reseed`'s records.
+ */
+function seedTexts(v: Record<string, unknown>, protocols: readonly CrawlProtocol[]): string[] {
   const seeds: string[] = [];
   seeds.push(...splitList(v.bootnodes as string | undefined));
   if (v['bootnodes-file']) {
     const text = readFileSync(v['bootnodes-file'] as string, 'utf8');
-    seeds.push(...text.split(/\s+/).filter((s) => s.startsWith('enr:') || s.startsWith('enrtree://')));
+    seeds.push(...text.split(/\s+/).filter((s) => SEED_PREFIXES.some((p) => s.startsWith(p))));
   }
   if (v.network) {
     if (!NETWORKS.includes(v.network as string))
       throw new UsageError(`--network must be one of ${NETWORKS.join(', ')}`);
-    seeds.push(...bundledBootnodes(v.network as string));
+    if (protocols.includes('v5')) seeds.push(...bundledBootnodes(v.network as string));
+    if (protocols.includes('v4')) seeds.push(...EXECUTION_BOOTNODES[v.network as EthNetworkName]);
   }
   if (v.reseed) {
     const doc = JSON.parse(readFileSync(v.reseed as string, 'utf8')) as Record<string, { record?: string }>;
@@ -49,8 +63,9 @@ function seedTexts(v: Record<string, unknown>): string[] {
 }
 
 /**
- * Crawls from `seeds` with `asker`, writing the outputs `v` names and recording into the database
- * (`recording`) as it goes; returns the summary and its text. An aborted crawl is recorded as cancelled.
+ * Crawls from `seeds` with `asker` (discv5), writing the outputs `v` names and recording into the
+ * database (`recording`) as it goes; returns the summary and its text. An aborted crawl is recorded
+ * as cancelled. `known` records are followed as if found (a monitor's nodes of the last crawl).
  */
 export async function crawlAndReport(
   asker: Discv5 | Discv5[],
@@ -59,92 +74,23 @@ export async function crawlAndReport(
   out: Out,
   extra: { signal?: AbortSignal; recording?: Recording; known?: Enr[] } = {},
 ): Promise<{ text: string; summary: CrawlSummary }> {
-  const forkFilter = (v['fork-digest'] as string | undefined)?.replace(/^0x/, '').toLowerCase();
-  const concurrency = v.concurrency === undefined ? 512 : Number(v.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1)
-    throw new UsageError('--concurrency must be a positive integer');
-  const limit = (flag: string): number | undefined => {
-    if (v[flag] === undefined) return undefined;
-    const n = Number(v[flag]);
-    if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${flag} must be a positive integer`);
-    return n;
-  };
-  // --max-nodes and --max-nodes-per-ip, when the command line declares them (crawl defaults otherwise).
-  const maxNodes = limit('max-nodes');
-  const maxNodesPerIp = limit('max-nodes-per-ip');
-  const mode = (v.mode as string | undefined) ?? 'full';
-  if (mode !== 'full' && mode !== 'fast') throw new UsageError('--mode must be full or fast');
-  const timeoutMs = v.timeout === undefined ? undefined : Number(v.timeout) * 1000;
-  if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new UsageError('--timeout must be a number of seconds');
-  const ndjson = v.out ? createWriteStream(v.out as string) : undefined;
-  const reported: CrawledNode[] = [];
-  const isReported = new Set<CrawledNode>();
-  const finished = new Set<CrawledNode>();
-  let done = 0;
-  const started = performance.now();
-  const progress = () => {
-    const s = (performance.now() - started) / 1000;
-    return `${done} nodes crawled, ${reported.length} reported, ${s.toFixed(0)} s, ${Math.round(done / Math.max(s, 0.001))} nodes/s`;
-  };
-  const tty = process.stderr.isTTY === true;
-  const ticker = setInterval(
-    () => (tty ? process.stderr.write(`\r${progress()}   `) : out.log(progress())),
-    tty ? 250 : 5_000,
-  );
-  ticker.unref();
-  const recorder = extra.recording?.recorder;
-  let summary: CrawlSummary;
-  try {
-    summary = await crawl(asker, seeds, {
-      concurrency,
-      mode,
-      ...(extra.signal === undefined ? {} : { signal: extra.signal }),
-      ...(extra.recording?.resume !== undefined
-        ? { resume: extra.recording.resume }
-        : extra.known !== undefined
-          ? { resume: { visited: new Set<string>(), pending: extra.known } }
-          : {}),
-      ...(recorder === undefined ? {} : { onFound: (enr: Enr) => recorder.found(enr) }),
-      ...(timeoutMs === undefined ? {} : { timeoutMs }),
-      ...(maxNodes === undefined ? {} : { maxNodes }),
-      ...(maxNodesPerIp === undefined ? {} : { maxNodesPerIp }),
-      onNode: (node) => {
-        done++;
-        finished.add(node);
-        recorder?.visited(node);
-        if (forkFilter !== undefined && forkDigestOf(node) !== forkFilter) return;
-        reported.push(node);
-        isReported.add(node);
-        ndjson?.write(`${JSON.stringify(nodeJson(node))}\n`);
-      },
-    });
-  } catch (err) {
-    clearInterval(ticker);
-    await recorder?.finish('failed').catch(() => {});
-    throw err;
-  }
-  clearInterval(ticker);
-  if (tty) process.stderr.write('\n');
-  // Nodes still under way when a timeout hit are reported (and recorded) too; those of a cancelled
-  // crawl are not recorded, so that --resume visits them again.
-  for (const n of summary.nodes) {
-    if (!finished.has(n) && summary.stop === 'timeout') recorder?.visited(n);
-    if (!isReported.has(n) && (forkFilter === undefined || forkDigestOf(n) === forkFilter) && done < summary.found) {
-      reported.push(n);
-      ndjson?.write(`${JSON.stringify(nodeJson(n))}\n`);
-    }
-  }
-  if (ndjson) await new Promise<void>((r) => ndjson.end(() => r()));
-  if (v['nodes-json'])
-    writeFileSync(v['nodes-json'] as string, `${JSON.stringify(gethNodesJson(reported), null, 2)}\n`);
-  let text = summaryText(summary, reported);
-  if (recorder !== undefined) {
-    const info = await recorder.finish(summary.stop === 'aborted' ? 'cancelled' : 'done');
-    const share = (100 * recorder.busyMs) / Math.max(summary.durationMs, 1);
-    text += `\nrecorded as crawl ${info.id} (${info.state}): ${info.found} nodes, ${info.answered} answered; recording took ${Math.round(recorder.busyMs)} ms of the crawl's thread (${share.toFixed(1)}% of its time)`;
-    if (recorder.dropped > 0) text += `; ${recorder.dropped} rows dropped (the database could not keep up)`;
-  }
-  return { text, summary };
+  const resume =
+    extra.recording?.resume !== undefined
+      ? extra.recording.resume
+      : extra.known !== undefined
+        ? { visited: new Set<string>(), pending: extra.known }
+        : undefined;
+  const job = v5Job(asker, seeds, forkFilterOf(v), resume);
+  const { text, results } = await runCrawls([job], v, out, {
+    ...(extra.signal === undefined ? {} : { signal: extra.signal }),
+    ...(extra.recording === undefined ? {} : { recording: extra.recording }),
+  });
+  return { text, summary: results[0]?.summary as CrawlSummary };
+}
+
+/** --fork-digest: the digest whose discv5 nodes are reported (hex, lowercase, no 0x). */
+function forkFilterOf(v: Record<string, unknown>): string | undefined {
+  return (v['fork-digest'] as string | undefined)?.replace(/^0x/, '').toLowerCase();
 }
 
 /** A DNS tree's whole walk is bounded by this (each lookup by 5 s): a tree that answers slowly cannot hold the crawl. */
@@ -153,19 +99,20 @@ const DNS_TREE_TIMEOUT_MS = 120_000;
 /**
  * The seed records the options name (decoded; invalid ones dropped), EIP-1459 DNS trees
  * (`enrtree://KEY@domain` among the bootnodes) resolved through `--dns-server IP[:PORT]` or the
- * system's resolvers. Throws a UsageError if no valid record results, or a tree's root cannot be
- * had or is not signed by its key.
+ * system's resolvers, and (for discv4) the enode URLs among them. Throws a UsageError if no valid
+ * seed results, or a tree's root cannot be had or is not signed by its key.
  */
-export async function givenSeeds(
+export async function givenSeedSet(
   v: Record<string, unknown>,
   decoder: EnrDecoder,
   out: Out,
-  options: { required: boolean; signal?: AbortSignal },
-): Promise<Enr[]> {
-  const texts = seedTexts(v);
+  options: { required: boolean; signal?: AbortSignal; protocols?: readonly CrawlProtocol[] },
+): Promise<{ records: Enr[]; enodes: string[] }> {
+  const texts = seedTexts(v, options.protocols ?? ['v5']);
   if (texts.length === 0 && options.required)
     throw new UsageError('no seeds: give --bootnodes, --bootnodes-file, --network or --reseed (or --resume)');
-  const records = texts.filter((t) => !t.startsWith('enrtree://'));
+  const enodes = texts.filter((t) => t.startsWith('enode://'));
+  const records = texts.filter((t) => !t.startsWith('enrtree://') && !t.startsWith('enode://'));
   const given = decoder.decodeBatch(records).filter((r): r is Enr => !(r instanceof Error));
   for (const url of texts.filter((t) => t.startsWith('enrtree://'))) {
     const signal = AbortSignal.any([
@@ -186,16 +133,33 @@ export async function givenSeeds(
       throw new UsageError(`cannot resolve ${url}: ${(err as Error).message}${code}`);
     }
   }
-  if (given.length === 0 && texts.length > 0) throw new UsageError('none of the seed records is valid');
-  return given;
+  if (given.length === 0 && enodes.length === 0 && texts.length > 0)
+    throw new UsageError('none of the seed records is valid');
+  return { records: given, enodes };
 }
 
-/** The crawler identities `--identities` and `--bind` ask for (identity i binds port + i when a port is given). */
-export function crawlerNodesFor(v: Record<string, unknown>): Promise<Discv5[]> {
+/** The discv5 seed records the options name (see `givenSeedSet`; enode URLs are discv4's and left out). */
+export async function givenSeeds(
+  v: Record<string, unknown>,
+  decoder: EnrDecoder,
+  out: Out,
+  options: { required: boolean; signal?: AbortSignal },
+): Promise<Enr[]> {
+  const { records, enodes } = await givenSeedSet(v, decoder, out, options);
+  if (records.length === 0 && enodes.length > 0)
+    throw new UsageError('enode:// URLs seed discv4 only: give records (enr:) to crawl discv5');
+  return records;
+}
+
+/**
+ * The crawler identities `--identities` and `--bind` ask for (identity i binds port + i when a port
+ * is given); with `discv4`, each serves discv4 too on the same socket and key.
+ */
+export function crawlerNodesFor(v: Record<string, unknown>, options: { discv4?: boolean } = {}): Promise<Discv5[]> {
   const at = v.bind === undefined ? { ip: '0.0.0.0', port: 0 } : parseHostPort(v.bind as string, '--bind');
   return crawlerNodes(identitiesOf(v), (i) => {
     const bind = { ip: at.ip, port: at.port === 0 ? 0 : at.port + i };
-    return { bind: at.ip.includes(':') ? { ip6: bind } : { ip4: bind } };
+    return { bind: at.ip.includes(':') ? { ip6: bind } : { ip4: bind }, discv4: options.discv4 === true };
   });
 }
 
@@ -229,22 +193,64 @@ export function interruptible(
   };
 }
 
+/** The seeds of each protocol: records for discv5; enode URLs and records' UDP endpoints for discv4. */
+function seedsOf(
+  protocols: readonly CrawlProtocol[],
+  crypto: Crypto,
+  given: { records: Enr[]; enodes: string[] },
+  resumed: Recording['resume'],
+  out: Out,
+): { v5: Enr[]; v4: V4Node[] } {
+  const v5 = protocols.includes('v5') ? [...(resumed?.seeds ?? []), ...given.records] : [];
+  const v4 = protocols.includes('v4')
+    ? v4NodesOf(crypto, [...(resumed?.seedTexts ?? []), ...given.enodes], [...(resumed?.seeds ?? []), ...given.records])
+    : [];
+  const resuming = resumed !== undefined;
+  if (protocols.includes('v5') && v5.length === 0 && !resuming) {
+    if (protocols.length === 1)
+      throw new UsageError(
+        'enode:// URLs seed discv4 only: give records (enr:) to crawl discv5, or crawl with --discv4',
+      );
+    out.log('no discv5 seeds (enode:// URLs seed discv4 only): the discv5 crawl has nothing to start from');
+  }
+  if (protocols.includes('v4') && v4.length === 0 && !resuming) {
+    if (protocols.length === 1)
+      throw new UsageError('no discv4 seeds: give enode:// URLs or records with a UDP endpoint');
+    out.log('no discv4 seeds (no enode:// URL, no record with a UDP endpoint)');
+  }
+  return { v5, v4 };
+}
+
 export async function crawlCommand(v: Record<string, unknown>, out: Out): Promise<void> {
   const target = dbTarget(v, DEFAULT_CRAWL_DB);
-  const decoder = new EnrDecoder(createCrypto());
-  const given = await givenSeeds(v, decoder, out, { required: v.resume !== true });
+  const crypto = createCrypto();
+  const decoder = new EnrDecoder(crypto);
+  let protocols = protocolsOf(v);
+  const given = await givenSeedSet(v, decoder, out, { required: v.resume !== true, protocols });
   const db = target === undefined ? undefined : await openForCrawl(target, out);
   try {
-    const recording = db === undefined ? undefined : await beginRecording(db, v, given, decoder, out);
-    const seeds = [...(recording?.resume?.seeds ?? []), ...given];
-    const nodes = await crawlerNodesFor(v).catch(async (err: unknown) => {
+    const seedList = [...given.records, ...given.enodes];
+    const recording = db === undefined ? undefined : await beginRecording(db, v, seedList, decoder, out);
+    const resumed = recording?.resume;
+    // A resumed crawl goes on with the protocols it was started with.
+    if (resumed !== undefined) protocols = protocolsOf(resumed.options);
+    const seeds = seedsOf(protocols, crypto, given, resumed, out);
+    const discv4 = protocols.includes('v4');
+    const nodes = await crawlerNodesFor(v, { discv4 }).catch(async (err: unknown) => {
       await recording?.recorder.finish('failed').catch(() => {});
       throw err;
     });
     const interrupt = interruptible(out, `ending the crawl${recording ? ', recording what was visited' : ''}`);
     try {
+      const jobs: AnyJob[] = [];
+      if (protocols.includes('v5')) jobs.push(v5Job(nodes, seeds.v5, forkFilterOf(v), resumed));
+      if (discv4) {
+        const pending = resumed === undefined ? undefined : v4NodesOfTexts(crypto, resumed.v4.pending);
+        const resume = resumed === undefined ? undefined : { visited: resumed.v4.visited, pending: pending ?? [] };
+        jobs.push(v4Job(nodes, crypto, seeds.v4, resume));
+      }
       const extra = { signal: interrupt.signal, ...(recording === undefined ? {} : { recording }) };
-      out.line((await crawlAndReport(nodes, seeds, v, out, extra)).text);
+      out.line((await runCrawls(jobs, v, out, extra)).text);
       process.exitCode = interrupt.exitCode() ?? process.exitCode;
     } finally {
       interrupt.dispose();

@@ -12,22 +12,25 @@ import {
   selectNodes,
   UPTIME_WINDOW,
 } from '../../crawl/node-set.js';
+import { ETH_NETWORKS } from '../../enr/eth-networks.js';
 import { KNOWN_NETWORKS } from '../../enr/networks.js';
-import type { CrawlDb } from '../../store/crawl-db.js';
+import type { CrawlDb, CrawlProtocol } from '../../store/crawl-db.js';
+import { CRAWL_PROTOCOLS } from '../../store/crawl-schema.js';
 import { DEFAULT_CRAWL_DB, isPostgresUrl, openCrawlDb } from '../../store/open-crawl-db.js';
 import { Discv5Error, ErrorCode } from '../../util/errors.js';
 import { parseDuration, UsageError } from '../args.js';
 import type { Out } from './net.js';
 
 export const NODES_FILTER_USAGE =
-  'discv5 nodes filter [--db FILE|postgres://URL] [--crawl ID|last] [--answered] [--network NAME | --fork-digest HEX] [--attnets N] [--min-cgc N] [--ip4 | --ip6] [--min-age DURATION] [--min-uptime F] [--limit N] (--nodes-json OUT | --enrs OUT)';
+  'discv5 nodes filter [--db FILE|postgres://URL] [--crawl ID|last] [--protocol v4|v5] [--answered] [--network NAME | --fork-digest HEX] [--attnets N] [--min-cgc N] [--ip4 | --ip6] [--min-age DURATION] [--min-uptime F] [--limit N] (--nodes-json OUT | --enrs OUT)';
 
-export const NODES_FILTER_SUMMARY = `a node set from the crawl database: the nodes visited in a crawl (default: the last finished one) that pass every filter given, best first (uptime, then last seen); uptime is the share of the last ${UPTIME_WINDOW} finished crawls (up to the chosen one) in which a node answered, a crawl that did not see it counting as down; --min-age 30m, 12h, 7d or seconds before the crawl's start; writes go-ethereum's nodes.json (for crawl --reseed) and/or one record per line (for --bootnodes-file), - for stdout`;
+export const NODES_FILTER_SUMMARY = `a node set from the crawl database: the nodes visited in a crawl (default: the last finished one) that pass every filter given, best first (uptime, then last seen); uptime is the share of the last ${UPTIME_WINDOW} finished crawls (up to the chosen one) in which a node answered, a crawl that did not see it counting as down; --min-age 30m, 12h, 7d or seconds before the crawl's start; --protocol v4 or v5: only the nodes that protocol visited (its visits alone count; with v4, --network is the execution network their eth fork id names); writes go-ethereum's nodes.json (for crawl --reseed) and/or one record per line (for --bootnodes-file; a discv4 node without a record as its enode:// URL), - for stdout`;
 
 /** The options of `discv5 nodes filter`, for node:util parseArgs (as the CLI's command table holds them). */
 export const NODES_FILTER_OPTIONS = {
   db: { type: 'string' },
   crawl: { type: 'string' },
+  protocol: { type: 'string' },
   answered: { type: 'boolean' },
   network: { type: 'string' },
   'fork-digest': { type: 'string' },
@@ -61,13 +64,20 @@ export function nodeFilterOf(v: Record<string, unknown>): NodeFilter {
       throw new UsageError(`--crawl must be a crawl id or last, got "${crawl}"`);
     filter.crawl = id;
   }
+  if (v.protocol !== undefined) {
+    const protocol = v.protocol as string;
+    if (!(CRAWL_PROTOCOLS as readonly string[]).includes(protocol))
+      throw new UsageError(`--protocol must be ${CRAWL_PROTOCOLS.join(' or ')}, got "${protocol}"`);
+    filter.protocol = protocol as CrawlProtocol;
+  }
   if (v.answered === true) filter.answered = true;
   if (v.network !== undefined && v['fork-digest'] !== undefined)
     throw new UsageError('--network and --fork-digest exclude each other');
   if (v.network !== undefined) {
     const network = v.network as string;
-    if (!(KNOWN_NETWORKS as readonly string[]).includes(network))
-      throw new UsageError(`--network must be one of ${KNOWN_NETWORKS.join(', ')}, got "${network}"`);
+    const known: readonly string[] = filter.protocol === 'v4' ? ETH_NETWORKS : KNOWN_NETWORKS;
+    if (!known.includes(network))
+      throw new UsageError(`--network must be one of ${known.join(', ')}, got "${network}"`);
     filter.network = network;
   }
   if (v['fork-digest'] !== undefined) {
