@@ -79,15 +79,17 @@ const COMMANDS: Record<string, Command> = {
     run: (_p, v, out) => out.line(enrCreate(v as Record<string, string | undefined>)),
   },
   ping: {
-    usage: 'discv5 ping <enr> [--json] [--bind IP:PORT]',
-    summary: 'PING a node: its record seq, how it sees us, and the round trip',
-    options: { ...json, ...bind },
+    usage: 'discv5 ping <enr|enode://...> [--enr] [--json] [--bind IP:PORT]',
+    summary:
+      'PING a node (discv5, or discv4 for an enode:// URL): its record seq, how it sees us, and the round trip; --enr prints its current record too (discv4: ENRREQUEST)',
+    options: { enr: { type: 'boolean' }, ...json, ...bind },
     run: ping,
   },
   findnode: {
-    usage: 'discv5 findnode <enr> --distances 256,255,254 [--json] [--bind IP:PORT]',
-    summary: 'FINDNODE: the records a node holds at those log-distances, one per line',
-    options: { distances: { type: 'string' }, ...json, ...bind },
+    usage: 'discv5 findnode <enr> --distances 256,255,254 | <enode://...> [--target HEX] [--json] [--bind IP:PORT]',
+    summary:
+      'FINDNODE: the records a node holds at those log-distances, one per line; for an enode:// URL (discv4, bonding first) the nodes it knows closest to --target (a 64-byte public key; default its own), as enode:// URLs, one per line',
+    options: { distances: { type: 'string' }, target: { type: 'string' }, ...json, ...bind },
     run: findnode,
   },
   talk: {
@@ -98,13 +100,16 @@ const COMMANDS: Record<string, Command> = {
   },
   serve: {
     usage:
-      'discv5 serve --listen IP:PORT [--key FILE] [--data-dir DIR] [--bootnodes ENR,...] [--metrics [IP:]PORT] [--json] [--status-every S]',
+      'discv5 serve --listen IP:PORT [--key FILE] [--data-dir DIR] [--bootnodes ENR,...] [--network mainnet|sepolia|holesky|hoodi] [--discv4 [--discv4-bootnodes ENODE,...]] [--metrics [IP:]PORT] [--json] [--status-every S]',
     summary:
-      'a long-running node (a bootnode): prints its record first, then logs events and a status line every 30 s (--json: JSON lines); --data-dir keeps its key, seq and table across restarts; --metrics serves Prometheus text at /metrics (loopback unless IP given); Ctrl-C stops it',
+      'a long-running node (a bootnode): prints its record first, then logs events and a status line every 30 s (--json: JSON lines); --data-dir keeps its key, seq and table across restarts; --network adds its published bootnodes; --discv4 serves Discovery v4 on the same port and key and prints its enode:// URL after the record; --metrics serves Prometheus text at /metrics (loopback unless IP given); Ctrl-C stops it',
     options: {
       listen: { type: 'string' },
       key: { type: 'string' },
       bootnodes: { type: 'string' },
+      network: { type: 'string' },
+      discv4: { type: 'boolean' },
+      'discv4-bootnodes': { type: 'string' },
       'data-dir': { type: 'string' },
       metrics: { type: 'string' },
       'status-every': { type: 'string' },
@@ -114,13 +119,14 @@ const COMMANDS: Record<string, Command> = {
   },
   testnet: {
     usage:
-      'discv5 testnet --nodes N [--transport udp|memory] [--base-port P] [--prefill [--processes P] [--dead F] [--latency MIN-MAX] [--loss F] [--nat F] [--rate-limit N] [--foreign F]] [--seed N] [--truth F.json] [--crawl [--mode full|fast] [--identities N] [--out F.ndjson] [--nodes-json F] [--db FILE|postgres://URL] [--vantage NAME]]',
+      'discv5 testnet --nodes N [--transport udp|memory] [--base-port P] [--discv4] [--prefill [--processes P] [--dead F] [--latency MIN-MAX] [--loss F] [--nat F] [--rate-limit N] [--foreign F]] [--seed N] [--truth F.json] [--crawl [--mode full|fast] [--identities N] [--out F.ndjson] [--nodes-json F] [--db FILE|postgres://URL] [--vantage NAME]]',
     summary:
-      'N nodes on loopback in one process, prefilled as a converged network (--prefill, ready in seconds, with faults of the internet) or bootstrapped; prints the bootnode record first; --truth writes the ground truth; --crawl crawls it, scores the crawl and stops',
+      'N nodes on loopback in one process, prefilled as a converged network (--prefill, ready in seconds, with faults of the internet) or bootstrapped; --discv4: every node serves discv4 too (same socket and key); prints the bootnode record first (then its enode:// URL with --discv4); --truth writes the ground truth; --crawl crawls it, scores the crawl and stops',
     options: {
       nodes: { type: 'string' },
       transport: { type: 'string' },
       'base-port': { type: 'string' },
+      discv4: { type: 'boolean' },
       prefill: { type: 'boolean' },
       processes: { type: 'string' },
       dead: { type: 'string' },
@@ -138,12 +144,14 @@ const COMMANDS: Record<string, Command> = {
   },
   crawl: {
     usage:
-      'discv5 crawl [--bootnodes ENR|enrtree://KEY@DOMAIN,...] [--dns-server IP[:PORT]] [--bootnodes-file F] [--network mainnet|sepolia|holesky|hoodi] [--reseed nodes.json] [--concurrency N] [--timeout S] [--out F.ndjson] [--nodes-json F] [--fork-digest HEX] [--max-nodes N] [--max-nodes-per-ip N] [--mode full|fast] [--identities N] [--bind IP:PORT] [--db FILE|postgres://URL | --no-db] [--vantage NAME] [--resume]',
+      'discv5 crawl [--discv4 | --protocols v4,v5] [--bootnodes ENR|enode://...|enrtree://KEY@DOMAIN,...] [--dns-server IP[:PORT]] [--bootnodes-file F] [--network mainnet|sepolia|holesky|hoodi] [--reseed nodes.json] [--concurrency N] [--timeout S] [--out F.ndjson] [--nodes-json F] [--fork-digest HEX] [--max-nodes N] [--max-nodes-per-ip N] [--mode full|fast] [--identities N] [--bind IP:PORT] [--db FILE|postgres://URL | --no-db] [--vantage NAME] [--resume]',
     summary:
-      'enumerates a whole network: every node, its newest record, whether it answered, its neighbours; then a summary. Records into a database as it goes: SQLite --db FILE (default discv5.db), PostgreSQL --db postgres://..., or none with --no-db; Ctrl-C or SIGTERM records the crawl as cancelled, --resume continues the last unfinished crawl of this --vantage',
+      'enumerates a whole network: every node, its newest record, whether it answered, its neighbours; then a summary. Discovery v5 by default; --discv4 crawls Discovery v4 (execution clients: enode:// seeds, --network gives the go-ethereum bootnodes), --protocols v4,v5 both at once from the same sockets. Records into a database as it goes: SQLite --db FILE (default discv5.db), PostgreSQL --db postgres://..., or none with --no-db; Ctrl-C or SIGTERM records the crawl as cancelled, --resume continues the last unfinished crawl of this --vantage',
     options: {
       'no-db': { type: 'boolean' },
       resume: { type: 'boolean' },
+      discv4: { type: 'boolean' },
+      protocols: { type: 'string' },
       ...crawlFromSeeds,
     },
     run: (_p, v, out) => crawlCommand(v, out),

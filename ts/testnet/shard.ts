@@ -2,11 +2,13 @@
  * One process of a sharded testnet (sharded.ts): it runs members [from, to) of a network whose
  * records the parent made and wrote to a file, fills their tables from the global view, says
  * `ready` on stdout, and stops its nodes when its stdin closes. Every process derives the same plan
- * from the seed, so no private key crosses a file.
+ * from the seed, so no private key crosses a file. With `discv4`, its nodes serve discv4 too, their
+ * v4 tables filled from the same buckets.
  */
 import { readFileSync } from 'node:fs';
 import { Enr } from '../enr/enr.js';
 import { createCrypto, Discv5, type Discv5Config } from '../index.js';
+import { prefillV4, TESTNET_DISCV4, v4Nodes } from './discv4.js';
 import { faultyLink } from './faults.js';
 import { type FaultProfile, planMembers, seededRandom } from './plan.js';
 import { prefillBuckets } from './prefill.js';
@@ -21,6 +23,8 @@ export interface ShardSpec {
   seed: number;
   profile: FaultProfile;
   config: Partial<Discv5Config>;
+  /** Its nodes serve discv4 too. */
+  discv4?: boolean;
 }
 
 export async function runShard(spec: ShardSpec): Promise<void> {
@@ -38,6 +42,9 @@ export async function runShard(spec: ShardSpec): Promise<void> {
     mine,
   );
   const random = seededRandom(spec.seed ^ spec.from ^ 0x5eed);
+  const discv4 = spec.discv4 === true;
+  // Only the members some table of this shard holds are made, each once.
+  const v4At = v4Nodes(crypto, records);
   const nodes: Discv5[] = [];
   for (let i = spec.from; i < spec.to; i++) {
     const plan = plans[i];
@@ -45,9 +52,18 @@ export async function runShard(spec: ShardSpec): Promise<void> {
     if (plan === undefined || plan.dead) continue;
     const socket = memberSocket(enr.ip as string, enr.udp as number);
     const transport = faultyLink(socket, plan, spec.profile, random) ?? socket;
-    const node = await Discv5.create({ privateKey: plan.privateKey, crypto, transport, enr, config: spec.config });
+    const node = await Discv5.create({
+      privateKey: plan.privateKey,
+      crypto,
+      transport,
+      enr,
+      config: spec.config,
+      ...(discv4 ? { discv4: { ...TESTNET_DISCV4 } } : {}),
+    });
     await node.start();
-    node.prefillTable((buckets[i] as number[]).map((j) => records[j] as Enr));
+    const indices = buckets[i] as number[];
+    node.prefillTable(indices.map((j) => records[j] as Enr));
+    if (discv4) prefillV4(node, indices, v4At);
     nodes.push(node);
   }
   process.stdout.write(`ready ${nodes.length}\n`);

@@ -4,7 +4,7 @@
  * record with a fixed address (member i at 127.0.0.(1 + i / 20,000), port 10,000 + i % 20,000:
  * below the kernel's ephemeral ports, so that no socket made meanwhile takes one), writes the
  * records to a file, and starts `processes` shards (shard.ts), each running a slice of the members
- * with tables filled from the global view. It holds no node itself.
+ * with tables filled from the global view (discv4 too, with `discv4`). It holds no node itself.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import type { Crypto } from '../crypto/crypto.js';
 import { Enr } from '../enr/enr.js';
 import { createCrypto, type Discv5Config } from '../index.js';
+import { v4NodeOf } from './discv4.js';
 import { CLEAN_PROFILE, type FaultProfile, type MemberPlan, networkEntries, planMembers } from './plan.js';
 import type { ShardSpec } from './shard.js';
 import { deadAddress, memberConfig } from './testnet.js';
@@ -28,13 +29,20 @@ export interface ShardedOptions {
   profile?: FaultProfile;
   seed?: number;
   config?: Partial<Discv5Config>;
+  /** Every node serves discv4 too (its v4 table filled as its v5 one). */
+  discv4?: boolean;
+  /**
+   * The first port of each address (default 10,000): two sharded testnets at once (specs run in
+   * parallel) need ranges of their own.
+   */
+  basePort?: number;
   crypto?: Crypto;
   log?: (text: string) => void;
 }
 
-/** Where member `index` listens. */
-export function shardAddress(index: number): { ip: string; port: number } {
-  return { ip: `127.0.0.${1 + Math.floor(index / PER_ADDRESS)}`, port: FIRST_PORT + (index % PER_ADDRESS) };
+/** Where member `index` listens (ports from `basePort` on each address). */
+export function shardAddress(index: number, basePort = FIRST_PORT): { ip: string; port: number } {
+  return { ip: `127.0.0.${1 + Math.floor(index / PER_ADDRESS)}`, port: basePort + (index % PER_ADDRESS) };
 }
 
 /** The shard's entry point: the built one beside this file in a package, the source under tsx. */
@@ -45,7 +53,7 @@ function shardCommand(): string[] {
 }
 
 export class ShardedTestnet {
-  readonly members: { plan: MemberPlan; enr: Enr }[];
+  readonly members: { plan: MemberPlan; enr: Enr; enode?: string }[];
   readonly profile: FaultProfile;
   readonly seed: number;
   readyMs = 0;
@@ -53,7 +61,7 @@ export class ShardedTestnet {
   readonly #dir: string;
 
   constructor(
-    members: { plan: MemberPlan; enr: Enr }[],
+    members: { plan: MemberPlan; enr: Enr; enode?: string }[],
     profile: FaultProfile,
     seed: number,
     children: ChildProcess[],
@@ -68,6 +76,11 @@ export class ShardedTestnet {
 
   get bootEnr(): Enr {
     return this.members[0]?.enr as Enr;
+  }
+
+  /** The bootnode's `enode://` URL, when the testnet serves discv4. */
+  get bootEnode(): string | undefined {
+    return this.members[0]?.enode;
   }
 
   /** The shards' process ids (a benchmark reads their CPU and memory). */
@@ -98,15 +111,20 @@ export async function startShardedTestnet(options: ShardedOptions): Promise<Shar
   const seed = options.seed ?? 1;
   const log = options.log ?? (() => {});
   if (options.nodes > PER_ADDRESS * 200) throw new RangeError('too many members for the loopback addresses used');
+  const basePort = options.basePort ?? FIRST_PORT;
+  if (!Number.isInteger(basePort) || basePort < 1 || basePort + Math.min(options.nodes, PER_ADDRESS) - 1 > 65535)
+    throw new RangeError('basePort out of range');
   const plans = planMembers(crypto, options.nodes, profile, seed);
   const members = plans.map((plan) => {
-    const at = plan.dead ? deadAddress(plan.index) : shardAddress(plan.index);
+    const at = plan.dead ? deadAddress(plan.index) : shardAddress(plan.index, basePort);
+    // With discv4, a TCP port too (the UDP one, as execution clients' records have).
+    const tcp = options.discv4 === true ? { tcp: at.port } : {};
     const enr = Enr.create(
       plan.privateKey,
-      { ip: at.ip, udp: at.port, ...networkEntries(plan.network, plan.index) },
+      { ip: at.ip, udp: at.port, ...tcp, ...networkEntries(plan.network, plan.index) },
       crypto,
     );
-    return { plan, enr };
+    return options.discv4 === true ? { plan, enr, enode: v4NodeOf(crypto, enr).enode } : { plan, enr };
   });
   const dir = mkdtempSync(join(tmpdir(), 'discv5-testnet-'));
   const recordsFile = join(dir, 'records.txt');
@@ -125,6 +143,7 @@ export async function startShardedTestnet(options: ShardedOptions): Promise<Shar
       seed,
       profile,
       config,
+      discv4: options.discv4 === true,
     };
     const child = spawn(process.execPath, [...shardCommand(), JSON.stringify(spec)], {
       stdio: ['pipe', 'pipe', 'inherit'],

@@ -4,15 +4,19 @@
  * would (prefill.ts), so the network is ready at once; otherwise the nodes join through the
  * bootnode as real nodes do (bootstrap.ts). A fault profile (plan.ts, faults.ts) makes it look
  * like the internet: dead records, round trips, loss, NAT, per-requester rate limits and records of
- * other networks. The ground truth (truth.ts) says what a crawl should find.
+ * other networks. The ground truth (truth.ts) says what a crawl should find. With `discv4`, every
+ * node serves Discovery v4 too, on the same socket (so behind the same faults), its v4 table
+ * prefilled or bootstrapped as its v5 one (discv4.ts).
  */
 import type { Crypto } from '../crypto/crypto.js';
+import type { V4Node } from '../discv4/node.js';
 import { Enr } from '../enr/enr.js';
 import { createCrypto, Discv5, type Discv5Config } from '../index.js';
 import { MemoryNetwork } from '../transport/memory.js';
 import type { Transport } from '../transport/types.js';
 import { UdpTransport } from '../transport/udp.js';
 import { bootstrapMembers } from './bootstrap.js';
+import { prefillV4, TESTNET_DISCV4, v4NodeOf } from './discv4.js';
 import { type FaultyTransport, faultyLink } from './faults.js';
 import {
   CLEAN_PROFILE,
@@ -32,6 +36,8 @@ export interface TestnetOptions {
   basePort?: number;
   /** Fill every table from the global view instead of bootstrapping. */
   prefill?: boolean;
+  /** Every node serves Discovery v4 too (same socket and key), its v4 table filled as its v5 one. */
+  discv4?: boolean;
   profile?: FaultProfile;
   /** Keys, fault assignment, loss and jitter draws all follow from it (default 1). */
   seed?: number;
@@ -49,6 +55,8 @@ export interface TestnetMember {
   /** The running node; undefined for a dead member. */
   node: Discv5 | undefined;
   link: FaultyTransport | undefined;
+  /** Its `enode://` URL, in a testnet that serves discv4 (a dead member's names its dead address). */
+  enode?: string;
 }
 
 /**
@@ -154,15 +162,23 @@ export class Testnet {
     return this.boot.localEnr;
   }
 
+  /** The bootnode's `enode://` URL, when the testnet serves discv4. */
+  get bootEnode(): string | undefined {
+    return this.members[0]?.enode;
+  }
+
   /**
    * Ids (hex) of the records that members answering anyone serve right now (their live entries),
    * without `exclude` (the crawlers, which enter the tables they visit): what a crawl must find.
+   * `discv4`: what their v4 tables serve.
    */
-  served(exclude: Iterable<string> = []): Set<string> {
+  served(exclude: Iterable<string> = [], protocol: 'discv5' | 'discv4' = 'discv5'): Set<string> {
     const out = new Set<string>([this.boot.localEnr.nodeIdHex]);
     for (const m of this.members) {
       if (m.node === undefined || m.plan.nat) continue;
-      for (const e of m.node.table()) if (e.live) out.add(e.nodeId);
+      if (protocol === 'discv4') {
+        for (const e of m.node.discv4?.entries() ?? []) if (e.live) out.add(e.enr.nodeIdHex);
+      } else for (const e of m.node.table()) if (e.live) out.add(e.nodeId);
     }
     for (const id of exclude) out.delete(id);
     return out;
@@ -194,35 +210,56 @@ export async function startTestnet(options: TestnetOptions): Promise<Testnet> {
   const plans = planMembers(crypto, options.nodes, profile, seed);
   const random = seededRandom(seed ^ 0x5eed);
   const config = memberConfig(prefill, options.nodes, profile, options.config);
+  const discv4 = options.discv4 === true;
   const members: TestnetMember[] = [];
   for (const plan of plans) {
     const entries = networkEntries(plan.network, plan.index);
     if (plan.dead) {
       const at = deadAddress(plan.index);
-      const enr = Enr.create(plan.privateKey, { ip: at.ip, udp: at.port, ...entries }, crypto);
+      const tcp = discv4 ? { tcp: at.port } : {};
+      const enr = Enr.create(plan.privateKey, { ip: at.ip, udp: at.port, ...tcp, ...entries }, crypto);
       members.push({ plan, enr, node: undefined, link: undefined });
       continue;
     }
     const port = options.basePort ? options.basePort + plan.index : 0;
     const socket: Transport = network ? network.transport('127.0.0.1') : memberSocket('127.0.0.1', port);
+    // Both protocols go through the link: its faults act on discv4 as on discv5.
     const link = faultyLink(socket, plan, profile, random);
-    const node = await Discv5.create({ privateKey: plan.privateKey, crypto, transport: link ?? socket, config });
+    const node = await Discv5.create({
+      privateKey: plan.privateKey,
+      crypto,
+      transport: link ?? socket,
+      config,
+      ...(discv4 ? { discv4: { ...TESTNET_DISCV4 } } : {}),
+    });
     await node.start();
-    // The record gets its network's entries once the bound port is known: one more signature.
-    const enr = node.updateLocalEnr(entries);
+    // The record gets its network's entries once the bound port is known: one more signature. With
+    // discv4, a TCP port too (the UDP one, as execution clients' records have), so that the enode
+    // URL the node gives of itself is the one its peers serve.
+    const enr = node.updateLocalEnr(discv4 ? { ...entries, tcp: node.localEnr.udp ?? null } : entries);
     members.push({ plan, enr, node, link });
   }
+  // One V4Node per member, shared by every v4 table that holds it.
+  const v4 = discv4 ? members.map((m) => v4NodeOf(crypto, m.enr)) : [];
+  v4.forEach((n, i) => {
+    (members[i] as TestnetMember).enode = n.enode;
+  });
   const testnet = new Testnet(members, network, profile, seed);
   if (prefill) {
     const buckets = prefillBuckets(members.map((m) => m.enr.nodeId));
     let entries = 0;
+    let v4Entries = 0;
     members.forEach((m, i) => {
-      if (m.node !== undefined)
-        entries += m.node.prefillTable((buckets[i] as number[]).map((j) => members[j]?.enr as Enr));
+      if (m.node === undefined) return;
+      const indices = buckets[i] as number[];
+      entries += m.node.prefillTable(indices.map((j) => members[j]?.enr as Enr));
+      if (discv4) v4Entries += prefillV4(m.node, indices, (j) => v4[j] as V4Node);
     });
-    log(`${options.nodes} nodes prefilled (${entries} table entries)`);
+    log(
+      `${options.nodes} nodes prefilled (${entries} table entries${discv4 ? `, ${v4Entries} discv4 table entries` : ''})`,
+    );
   } else {
-    await bootstrapMembers(testnet.nodes, log);
+    await bootstrapMembers(testnet.nodes, log, { discv4 });
   }
   testnet.readyMs = performance.now() - started;
   return testnet;

@@ -1,7 +1,8 @@
 /**
  * A testnet's ground truth, as JSON any crawler's output can be scored against: every member with
  * its faults, whether it answers packets nobody asked for (alive and not behind NAT), and its
- * record. And the score of one crawl against it.
+ * record (and, when the testnet serves discv4, its `enode://` URL). And the score of one crawl
+ * against it.
  */
 import type { Enr } from '../enr/enr.js';
 import type { FaultProfile, MemberNetwork, MemberPlan } from './plan.js';
@@ -9,6 +10,8 @@ import type { FaultProfile, MemberNetwork, MemberPlan } from './plan.js';
 export interface TruthMember {
   nodeId: string;
   enr: string;
+  /** Its `enode://` URL, when the testnet serves discv4 too. */
+  enode?: string;
   dead: boolean;
   nat: boolean;
   rttMs: number;
@@ -27,7 +30,7 @@ export interface TruthDocument {
 
 /** What the truth is made of: a testnet in one process, or a sharded one. */
 export interface TestnetMembers {
-  members: readonly { plan: MemberPlan; enr: Enr }[];
+  members: readonly { plan: MemberPlan; enr: Enr; enode?: string | undefined }[];
   seed: number;
   profile: FaultProfile;
 }
@@ -38,9 +41,10 @@ export function truthOf(testnet: TestnetMembers): TruthDocument {
     seed: testnet.seed,
     nodes: testnet.members.length,
     profile: testnet.profile,
-    members: testnet.members.map(({ plan, enr }) => ({
+    members: testnet.members.map(({ plan, enr, enode }) => ({
       nodeId: enr.nodeIdHex,
       enr: enr.text,
+      ...(enode === undefined ? {} : { enode }),
       dead: plan.dead,
       nat: plan.nat,
       rttMs: plan.rttMs,

@@ -13,6 +13,7 @@ import { parseDistances, parseHex, parseHostPort, required, UsageError } from '.
 import { untilSignal } from '../signal.js';
 import { crawlAndReport, identitiesOf } from './crawl.js';
 import { beginRecording, dbTarget, openForCrawl } from './crawl-db.js';
+import { findnodeEnode, isEnode, pingEnode } from './discv4.js';
 
 export interface Out {
   line(text: string): void;
@@ -42,12 +43,15 @@ async function withClient<T>(bind: string | undefined, fn: (n: Discv5) => Promis
 }
 
 export async function ping(positionals: string[], v: Record<string, unknown>, out: Out): Promise<void> {
-  const target = required(positionals[0], 'the record to ping (enr:...)');
+  const target = required(positionals[0], 'the node to ping (enr:... or enode://...)');
+  if (isEnode(target)) return pingEnode(target, v, out);
   await withClient(v.bind as string | undefined, async (node) => {
     const started = performance.now();
     const pong = await node.ping(target);
     const rtt = performance.now() - started;
     const id = Enr.decode(target, node.crypto).nodeIdHex;
+    // --enr: its current record too (FINDNODE [0] returns it).
+    const record = v.enr === true ? (await node.findNodes(target, [0]))[0] : undefined;
     if (v.json)
       out.line(
         JSON.stringify({
@@ -56,15 +60,20 @@ export async function ping(positionals: string[], v: Record<string, unknown>, ou
           ip: pong.ip,
           port: pong.port,
           rttMs: Math.round(rtt),
+          ...(record !== undefined ? { enr: record.text } : {}),
         }),
       );
-    else
+    else {
       out.line(`pong from ${id}: record seq ${pong.enrSeq}, sees us at ${pong.ip}:${pong.port}, ${rtt.toFixed(1)} ms`);
+      if (record !== undefined) out.line(record.text);
+    }
   });
 }
 
 export async function findnode(positionals: string[], v: Record<string, unknown>, out: Out): Promise<void> {
-  const target = required(positionals[0], 'the record to ask (enr:...)');
+  const target = required(positionals[0], 'the node to ask (enr:... or enode://...)');
+  if (isEnode(target)) return findnodeEnode(target, v, out);
+  if (v.target !== undefined) throw new UsageError('--target is for enode:// targets; a record takes --distances');
   const distances = parseDistances(required(v.distances as string | undefined, '--distances (e.g. 256,255,254)'));
   await withClient(v.bind as string | undefined, async (node) => {
     const records = await node.findNodes(target, distances);
@@ -144,9 +153,21 @@ export async function testnet(
   if (processes === 1 && count > 20_000) throw new UsageError('more than 20,000 nodes need --processes');
   const profile = profileOf(v);
   const log = (text: string) => out.log(text);
+  // --discv4: every node serves discv4 too, on the same socket and key (as geth and reth do).
+  const discv4 = v.discv4 === true;
   const net =
     processes > 1
-      ? await startShardedTestnet({ nodes: count, processes, profile, seed, config, log })
+      ? await startShardedTestnet({
+          nodes: count,
+          processes,
+          profile,
+          seed,
+          config,
+          discv4,
+          log,
+          // --base-port: each loopback address's ports start there (default 10,000).
+          ...(basePort > 0 ? { basePort } : {}),
+        })
       : await startTestnet({
           nodes: count,
           transport,
@@ -155,12 +176,16 @@ export async function testnet(
           profile,
           seed,
           config,
+          discv4,
           log,
         });
   out.line(net.bootEnr.text);
+  if (net.bootEnode !== undefined) out.line(net.bootEnode);
   if (v.truth) writeFileSync(v.truth as string, `${JSON.stringify(truthOf(net))}\n`);
   const where = processes > 1 ? `udp in ${processes} processes` : transport;
-  out.log(`${count} nodes on ${where}, ready in ${(net.readyMs / 1000).toFixed(1)} s`);
+  out.log(
+    `${count} nodes on ${where}${discv4 ? ', serving discv5 and discv4' : ''}, ready in ${(net.readyMs / 1000).toFixed(1)} s`,
+  );
   return net;
 }
 

@@ -3,12 +3,14 @@
  * record first, then logs what happens: plain lines on stderr, or with --json one JSON object per
  * line on stdout (`{"t": ISO time, "event": name, ...}`). Every 30 s (--status-every) a status line:
  * live peers, sessions, packets per second, seq. With --data-dir it keeps its key, seq and table
- * across restarts; with --metrics IP:PORT it serves Prometheus text at /metrics.
+ * across restarts; with --metrics IP:PORT it serves Prometheus text at /metrics. With --discv4 it
+ * serves Discovery v4 on the same port and key, and prints its enode:// URL after the record.
  */
-import { createCrypto, Discv5, PrometheusRegistry, serveMetrics } from '../../index.js';
+import { createCrypto, type Discv4Options, Discv5, PrometheusRegistry, parseEnode, serveMetrics } from '../../index.js';
 import { DEFAULT_METRICS_IP, type MetricsServer } from '../../metrics/http.js';
 import { toHex } from '../../util/bytes.js';
 import { parseHostPort, parsePort, readKey, required, splitList, UsageError } from '../args.js';
+import { consensusBootnodes, executionBootnodes, type NetworkName, networkName } from '../bootnodes.js';
 import { untilSignal } from '../signal.js';
 import type { Out } from './net.js';
 
@@ -34,8 +36,31 @@ function statusEvery(text: string | undefined): number {
   return Math.round(s * 1000);
 }
 
+/**
+ * `--discv4` and its bootnodes (`--discv4-bootnodes`, and with `--network` that network's execution
+ * bootnodes), or undefined without `--discv4`. Every enode:// URL is checked here (a usage error).
+ */
+export function discv4Options(v: Record<string, unknown>, network: NetworkName | undefined): Discv4Options | undefined {
+  const listed = splitList(v['discv4-bootnodes'] as string | undefined);
+  if (v.discv4 !== true) {
+    if (listed.length > 0) throw new UsageError('--discv4-bootnodes needs --discv4');
+    return undefined;
+  }
+  for (const b of listed) {
+    if (b.startsWith('enr:')) continue; // a v4 record: the library checks it
+    try {
+      parseEnode(b);
+    } catch (err) {
+      throw new UsageError(`--discv4-bootnodes: ${(err as Error).message}`);
+    }
+  }
+  return { bootnodes: [...listed, ...(network === undefined ? [] : executionBootnodes(network))] };
+}
+
 export async function serve(v: Record<string, unknown>, out: Out): Promise<void> {
   const listen = parseHostPort(required(v.listen as string | undefined, '--listen IP:PORT'), '--listen');
+  const network = v.network === undefined ? undefined : networkName(v.network as string);
+  const discv4 = discv4Options(v, network);
   const log = logger(v.json === true, out);
   // The record is the first line, yet start() already reports (a store moved aside, the table it
   // brought back): those wait until the record is out.
@@ -57,7 +82,11 @@ export async function serve(v: Record<string, unknown>, out: Out): Promise<void>
         : {}),
     ...(dataDir !== undefined ? { dataDir } : {}),
     ...(registry !== undefined ? { metrics: registry } : {}),
-    bootnodes: splitList(v.bootnodes as string | undefined),
+    bootnodes: [
+      ...splitList(v.bootnodes as string | undefined),
+      ...(network === undefined ? [] : consensusBootnodes(network)),
+    ],
+    ...(discv4 !== undefined ? { discv4 } : {}),
     crypto,
     bind: listen.ip.includes(':') ? { ip6: listen } : { ip4: listen },
   });
@@ -72,7 +101,12 @@ export async function serve(v: Record<string, unknown>, out: Out): Promise<void>
       distance: entry.distance,
     }),
   );
-  node.on('socketUpdated', (a) => emit('address', `our address is now ${a.ip}:${a.port}`, { ip: a.ip, port: a.port }));
+  node.on('socketUpdated', (a) => {
+    // With discv4, the enode:// URL that goes with the new address.
+    const enode = node.discv4?.enode;
+    const text = `our address is now ${a.ip}:${a.port}${enode === undefined ? '' : ` (${enode})`}`;
+    emit('address', text, { ip: a.ip, port: a.port, ...(enode === undefined ? {} : { enode }) });
+  });
   node.on('talkRequest', (protocol) => {
     const name = new TextDecoder().decode(protocol);
     emit('talk', `talk request for "${name}"`, { protocol: name });
@@ -81,6 +115,12 @@ export async function serve(v: Record<string, unknown>, out: Out): Promise<void>
     const what = 'movedTo' in r ? `moved aside to ${r.movedTo}` : `${r.count} rows skipped`;
     emit('store', `store ${r.kind}: ${what} (${r.detail})`, { ...r });
   });
+  node.discv4?.on('nodeAdded', (n) =>
+    emit('v4-table-insert', `v4 table + ${n.nodeIdHex.slice(0, 16)} at ${n.address}:${n.udp}`, {
+      nodeId: n.nodeIdHex,
+      enode: n.enode,
+    }),
+  );
   let metrics: MetricsServer | undefined;
   await node.start();
   try {
@@ -90,6 +130,15 @@ export async function serve(v: Record<string, unknown>, out: Out): Promise<void>
     throw err;
   }
   out.line(node.localEnr.text);
+  const enode = node.discv4?.enode;
+  // Beside the record: a plain line of its own, or with --json the first event.
+  if (enode !== undefined) {
+    if (v.json === true) log('enode', enode, { enode });
+    else out.line(enode);
+    // As go-ethereum, 127.0.0.1 until an address is known (bound to 0.0.0.0, nothing learned yet).
+    if (node.localEnr.ip === undefined && node.localEnr.ip6 === undefined)
+      emit('enode-address', 'the record has no IP yet: the enode shows 127.0.0.1 until our address is learned');
+  }
   for (const args of held) log(...args);
   held = undefined;
   if (metrics !== undefined) emit('metrics', `metrics at ${metrics.url}`, { url: metrics.url });
@@ -101,13 +150,18 @@ export async function serve(v: Record<string, unknown>, out: Out): Promise<void>
   await node.stop();
 }
 
-/** Every `everyMs`: live peers, sessions, packets per second (in and out) since the last line, seq. */
+/**
+ * Every `everyMs`: live peers, sessions, packets per second (in and out) since the last line, seq;
+ * with discv4, its table too.
+ */
 function startStatus(node: Discv5, everyMs: number, emit: Emit): ReturnType<typeof setInterval> {
   // One snapshot per line: packets in and out, and the sessions.
   const read = () => {
     const m = node.metrics();
     let sent = 0;
-    for (const [k, n] of Object.entries(m)) if (k.startsWith('out.packet.')) sent += n;
+    // discv5 packets and discv4 ones (`in.datagrams` counts both).
+    for (const [k, n] of Object.entries(m))
+      if (k.startsWith('out.packet.') || (k.startsWith('discv4.out.') && k !== 'discv4.out.bytes')) sent += n;
     return { at: performance.now(), in: m['in.datagrams'] ?? 0, out: sent, sessions: m['state.sessions'] ?? 0 };
   };
   let last = read();
@@ -120,9 +174,11 @@ function startStatus(node: Discv5, everyMs: number, emit: Emit): ReturnType<type
     const live = table.filter((e) => e.live).length;
     const { sessions } = now;
     const seq = node.localEnr.seq.toString();
+    const v4 = node.discv4?.table;
+    const v4Text = v4 === undefined ? '' : `, v4 table ${v4.size} (${v4.liveSize} live)`;
     emit(
       'status',
-      `status: ${live} live peers (${table.length} in table), ${sessions} sessions, ${pps.in.toFixed(1)} packets/s in, ${pps.out.toFixed(1)} out, seq ${seq}`,
+      `status: ${live} live peers (${table.length} in table), ${sessions} sessions, ${pps.in.toFixed(1)} packets/s in, ${pps.out.toFixed(1)} out, seq ${seq}${v4Text}`,
       {
         livePeers: live,
         tableEntries: table.length,
@@ -130,6 +186,7 @@ function startStatus(node: Discv5, everyMs: number, emit: Emit): ReturnType<type
         packetsPerSecondIn: Number(pps.in.toFixed(2)),
         packetsPerSecondOut: Number(pps.out.toFixed(2)),
         seq,
+        ...(v4 === undefined ? {} : { v4TableEntries: v4.size, v4LivePeers: v4.liveSize }),
       },
     );
   }, everyMs);
