@@ -4,25 +4,30 @@
  * process or (with a process count above 1, as `--processes`) in shards of their own. When ready it
  * prints one JSON line: the bootnode's record, how long the network took to be ready, every
  * member's id, and the ids of those that answer unsolicited packets (the truth a crawl is scored
- * against). Then it answers commands on stdin, a line each:
- * - `remove <id>`: a crawler has left; take it out of every table, so the next one meets the same network;
+ * against); with `--discv4` (every node serves discv4 too, `discv5 testnet --discv4`) also the
+ * bootnode's `enode://` URL. Then it answers commands on stdin, a line each:
+ * - `remove <id>`: a crawler has left; take it out of every table (v4 ones too), so the next one
+ *   meets the same network;
  * - `metrics`: the network's metrics (datagrams, drops by reason, ...) summed over its nodes;
  * - `idle <seconds>`: its CPU (ms) and resident memory (MB) before and after that long untouched
  *   (of every shard, read from /proc, when sharded), and in one process the heap that survives a
  *   collection before and after (resident memory also holds garbage not yet collected).
  * `remove` and `metrics` need the network in this process. It exits when stdin closes.
- * Usage: node --import tsx bench/system-network.ts <nodes> [profile JSON] [processes]
+ * Usage: node --import tsx bench/system-network.ts <nodes> [profile JSON] [processes] [--discv4]
  */
 import { CLEAN_PROFILE, type FaultProfile } from '../ts/testnet/plan.js';
 import { startShardedTestnet } from '../ts/testnet/sharded.js';
 import { startTestnet } from '../ts/testnet/testnet.js';
 import { truthOf } from '../ts/testnet/truth.js';
+import { fromHex } from '../ts/util/bytes.js';
 import { serveCommands } from './child.js';
 import { procUsage } from './proc.js';
 
-const size = Number(process.argv[2]);
-const profile: FaultProfile = { ...CLEAN_PROFILE, ...(JSON.parse(process.argv[3] ?? '{}') as Partial<FaultProfile>) };
-const processes = Number(process.argv[4] ?? 1);
+const discv4 = process.argv.includes('--discv4');
+const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const size = Number(args[0]);
+const profile: FaultProfile = { ...CLEAN_PROFILE, ...(JSON.parse(args[1] ?? '{}') as Partial<FaultProfile>) };
+const processes = Number(args[2] ?? 1);
 
 /** CPU (ms) and resident memory (MB) of the shards, summed: how a sharded network is measured. */
 function shardsUsage(pids: number[]): { cpuMs: number; rssMb: number } {
@@ -53,10 +58,10 @@ const ownUsage = () => {
 
 async function start() {
   if (processes > 1) {
-    const net = await startShardedTestnet({ nodes: size, processes, profile, seed: 1 });
+    const net = await startShardedTestnet({ nodes: size, processes, profile, seed: 1, discv4 });
     return { net, usage: () => shardsUsage(net.pids) };
   }
-  return { net: await startTestnet({ nodes: size, prefill: true, profile, seed: 1 }), usage: ownUsage };
+  return { net: await startTestnet({ nodes: size, prefill: true, profile, seed: 1, discv4 }), usage: ownUsage };
 }
 
 const started = await start();
@@ -65,6 +70,7 @@ const truth = truthOf(net);
 process.stdout.write(
   `${JSON.stringify({
     boot: net.bootEnr.text,
+    ...(net.bootEnode === undefined ? {} : { enode: net.bootEnode }),
     readyMs: net.readyMs,
     ids: truth.members.map((m) => m.nodeId),
     answering: truth.members.filter((m) => m.answersUnsolicited).map((m) => m.nodeId),
@@ -76,7 +82,11 @@ await serveCommands(async (line) => {
   const nodes = 'nodes' in net ? net.nodes : [];
   if (command === 'remove' && arg !== undefined) {
     let removed = 0;
-    for (const n of nodes) if (n.removeNode(arg)) removed++;
+    const id = fromHex(arg);
+    for (const n of nodes) {
+      if (n.removeNode(id)) removed++;
+      if (n.discv4?.table.remove(id) !== undefined) removed++;
+    }
     return String(removed);
   }
   if (command === 'metrics') {

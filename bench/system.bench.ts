@@ -16,7 +16,11 @@
  *     taken out of the network's tables when it is done, so that every crawler meets the same network.
  * (c) Testnets: time to ready, and CPU and memory while idle.
  * (d) The crawl database: what recording a crawl into SQLite and PostgreSQL costs (bench/system-db.ts).
- * Writes its section of bench/RESULTS.md and README (not with --quick).
+ * (e) Discovery v4: one prefilled network whose nodes serve both protocols (`discv5 testnet
+ *     --prefill --discv4`), crawled over discv5 and over discv4 (the same walk through the v4
+ *     asker), native and js, one crawler at a time, each in a process of its own.
+ * Writes its sections of bench/RESULTS.md and README (not with --quick). `--only db` runs (d) alone,
+ * `--only v4` (e) alone.
  */
 import { cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
@@ -28,8 +32,10 @@ import { dbBench } from './system-db.js';
 import { GETH_VERSION, gethCrawl } from './system-geth.js';
 
 const quick = process.argv.includes('--quick');
-/** `--only db`: just the crawl database's part (bench/system-db.ts). */
-const onlyDb = process.argv.includes('db') && process.argv.includes('--only');
+/** `--only db`: just the crawl database's part (bench/system-db.ts); `--only v4`: just the Discovery v4 crawls. */
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt < 0 ? undefined : process.argv[onlyAt + 1];
+if (only !== undefined && only !== 'db' && only !== 'v4') throw new Error(`--only db or --only v4, not ${only}`);
 const here = dirname(fileURLToPath(import.meta.url));
 const native = createCrypto({ backend: 'native' });
 const NAMES: Record<string, string> = { native: 'native', js: 'js', rival: '@chainsafe/discv5' };
@@ -89,6 +95,9 @@ interface CrawlRun {
   size: number;
   crawler: string;
   kind: string;
+  protocol: 'discv5' | 'discv4';
+  /** Packets the crawler sent. */
+  packetsSent: number;
   /** Members found, of all; answering members reported as answered, of all answering. */
   found: number;
   answered: number;
@@ -107,6 +116,7 @@ interface CrawlerReport {
   found: string[];
   answered: string[];
   requests: number;
+  packetsSent?: number;
   wallMs: number;
   cpuMs: number;
   peakRssMb: number;
@@ -119,10 +129,14 @@ interface CrawlerSpec {
   kind: 'native' | 'js' | 'rival' | 'geth';
   mode: 'full' | 'fast';
   identities: number;
+  /** Which protocol it crawls (default discv5; discv4 needs a network started with it). */
+  protocol?: 'discv5' | 'discv4';
 }
 
 interface NetworkReady {
   boot: string;
+  /** The bootnode's enode:// URL, when the network serves discv4. */
+  enode?: string;
   readyMs: number;
   ids: string[];
   answering: string[];
@@ -159,13 +173,24 @@ async function gethRun(boot: string, ours: CrawlRun | undefined): Promise<Crawle
   };
 }
 
-/** Stands up a prefilled network in its own process and crawls it with each crawler, one at a time. */
-async function crawls(name: string, size: number, profile: object, crawlers: CrawlerSpec[]): Promise<CrawlRun[]> {
-  const network = new BenchChild('system-network.ts', [String(size), JSON.stringify(profile)], {
-    DISCV5_BACKEND: 'native',
-  });
+/**
+ * Stands up a prefilled network in its own process and crawls it with each crawler, one at a time
+ * (`discv4`: its nodes serve discv4 too).
+ */
+async function crawls(
+  name: string,
+  size: number,
+  profile: object,
+  crawlers: CrawlerSpec[],
+  discv4 = false,
+): Promise<CrawlRun[]> {
+  const network = new BenchChild(
+    'system-network.ts',
+    [String(size), JSON.stringify(profile), '1', ...(discv4 ? ['--discv4'] : [])],
+    { DISCV5_BACKEND: 'native' },
+  );
   const ready = JSON.parse(await network.next()) as NetworkReady;
-  console.log(`${name} network of ${size}: ready in ${seconds(ready.readyMs)}`);
+  console.log(`${name} network of ${size}${discv4 ? ' (discv5 and discv4)' : ''}: ready in ${seconds(ready.readyMs)}`);
   const members = new Set(ready.ids);
   const answering = new Set(ready.answering);
   const runs: CrawlRun[] = [];
@@ -173,7 +198,10 @@ async function crawls(name: string, size: number, profile: object, crawlers: Cra
     (JSON.parse(await network.ask('metrics')) as Record<string, number>)['drop.request-rate'] ?? 0;
   for (const c of crawlers) {
     const dropsBefore = await rateDrops();
-    const report = c.kind === 'geth' ? await gethRun(ready.boot, runs[0]) : await ourRun(c, ready.boot);
+    const protocol = c.protocol ?? 'discv5';
+    const boot = protocol === 'discv4' ? ready.enode : ready.boot;
+    if (boot === undefined) throw new Error(`the ${name} network does not serve ${protocol}`);
+    const report = c.kind === 'geth' ? await gethRun(boot, runs[0]) : await ourRun(c, boot);
     const limitDrops = (await rateDrops()) - dropsBefore;
     for (const id of report.nodeIds) await network.ask(`remove ${id}`);
     const run: CrawlRun = {
@@ -181,6 +209,8 @@ async function crawls(name: string, size: number, profile: object, crawlers: Cra
       size,
       crawler: c.label,
       kind: c.kind,
+      protocol,
+      packetsSent: report.packetsSent ?? 0,
       found: report.found.filter((id) => members.has(id)).length,
       answered: report.answered.filter((id) => answering.has(id)).length,
       answering: answering.size,
@@ -193,7 +223,7 @@ async function crawls(name: string, size: number, profile: object, crawlers: Cra
     };
     runs.push(run);
     console.log(
-      `  ${c.label}: found ${run.found}/${size}, answered ${run.answered}/${run.answering} in ${seconds(run.wallMs)}, ${(run.cpuMs / Math.max(run.found, 1)).toFixed(2)} ms CPU per node, ${(run.requests / Math.max(run.found, 1)).toFixed(1)} requests per node, peak ${run.peakRssMb} MB`,
+      `  ${protocol === 'discv4' ? 'discv4' : 'discv5'} ${c.label}: found ${run.found}/${size}, answered ${run.answered}/${run.answering} in ${seconds(run.wallMs)}, ${(run.cpuMs / Math.max(run.found, 1)).toFixed(2)} ms CPU per node, ${(run.requests / Math.max(run.found, 1)).toFixed(1)} requests and ${(run.packetsSent / Math.max(run.found, 1)).toFixed(1)} packets per node, peak ${run.peakRssMb} MB`,
     );
   }
   await network.end();
@@ -221,15 +251,85 @@ async function idleNetwork(size: number, idleSeconds: number, processes = 1) {
   return r;
 }
 
-// --- run -----------------------------------------------------------------------------------------
-// The crawl database first: its section is written on its own, so that it can be run alone.
-const dbBody = await dbBench(quick ? 2_000 : 10_000);
-if (!quick) {
-  replaceSection(resolve(here, 'RESULTS.md'), 'bench:crawl-db', dbBody);
-  replaceSection(resolve(here, '../README.md'), 'bench:crawl-db', dbBody);
+// --- (e) Discovery v4 ----------------------------------------------------------------------------
+/** One network serving both protocols, crawled over each: the section's text. */
+async function v4Bench(size: number): Promise<string> {
+  const v4 = (label: string, kind: CrawlerSpec['kind'], mode: CrawlerSpec['mode']): CrawlerSpec => ({
+    label,
+    kind,
+    mode,
+    identities: 1,
+    protocol: 'discv4',
+  });
+  const runs = await crawls(
+    'clean',
+    size,
+    {},
+    [
+      { label: 'native, full', kind: 'native', mode: 'full', identities: 1 },
+      { label: 'native, fast', kind: 'native', mode: 'fast', identities: 1 },
+      v4('native, full', 'native', 'full'),
+      v4('native, fast', 'native', 'fast'),
+      // Fast: on js a full v4 crawl of 10,000 nodes takes about 35 minutes (0.2 s of CPU a node).
+      v4('js, fast (32 in flight)', 'js', 'fast'),
+    ],
+    true,
+  );
+  const perNode = (ms: number, n: number) => `${(ms / Math.max(n, 1)).toFixed(2)} ms`;
+  const per = (x: number, n: number) => (x / Math.max(n, 1)).toFixed(1);
+  const table = [
+    '| protocol | crawler | found (of members) | answered | time | CPU per node | requests per node | packets sent per node | peak memory |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...runs.map(
+      (r) =>
+        `| ${r.protocol} | ${r.crawler} | ${r.found} of ${r.size} | ${r.answered} of ${r.answering} | ${seconds(r.wallMs)} | ${perNode(r.cpuMs, r.found)} | ${per(r.requests, r.found)} | ${per(r.packetsSent, r.found)} | ${r.peakRssMb} MB |`,
+    ),
+  ].join('\n');
+  const find = (protocol: string, kind: string, mode: string) =>
+    runs.find((r) => r.protocol === protocol && r.kind === kind && r.crawler.endsWith(mode));
+  const v5Full = find('discv5', 'native', 'full');
+  const v4Full = find('discv4', 'native', 'full');
+  const v4Fast = find('discv4', 'native', 'fast');
+  const v4Js = runs.find((r) => r.protocol === 'discv4' && r.kind === 'js');
+  const cpuPer = (r: CrawlRun) => r.cpuMs / Math.max(r.found, 1);
+  const verdicts: string[] = [];
+  if (v5Full && v4Full)
+    verdicts.push(
+      `- discv4 against discv5, native full: ${(v4Full.wallMs / v5Full.wallMs).toFixed(1)}x the time, ${(cpuPer(v4Full) / cpuPer(v5Full)).toFixed(1)}x the CPU per node.`,
+    );
+  if (v4Fast && v4Js)
+    verdicts.push(
+      `- discv4, native against js (fast): ${(v4Js.wallMs / v4Fast.wallMs).toFixed(1)}x faster, ${(cpuPer(v4Js) / cpuPer(v4Fast)).toFixed(1)}x less CPU per node.`,
+    );
+  return `One prefilled network of ${size} of our native nodes serving discv5 and discv4 on the same sockets (\`discv5 testnet --prefill --discv4\`, clean, in a process of its own; every v4 table holds the same members as the node's v5 table), crawled from the bootnode over discv5 and over discv4, each crawler in a process of its own, one after another; time, CPU and memory are the crawler's alone. A discv4 request of the walk is up to three FINDNODEs, one at a time (one per distance, each answered by two signed NEIGHBORS packets) and, in full mode, an ENRREQUEST; every node is bonded first (PING, PONG, and the node's PING back). On js the crawler keeps 32 requests in flight instead of 512: recovering the signer of each packet costs it 2 ms, and with more in flight its time limits run out behind its own CPU and it loses nodes:
+
+${table}
+
+${verdicts.join('\n')}`;
 }
-console.log(`\n${dbBody}\n`);
-if (onlyDb) process.exit(0);
+
+// --- run -----------------------------------------------------------------------------------------
+// The crawl database and Discovery v4 first: their sections are written on their own, so that each
+// can be run alone.
+if (only !== 'v4') {
+  const dbBody = await dbBench(quick ? 2_000 : 10_000);
+  if (!quick) {
+    replaceSection(resolve(here, 'RESULTS.md'), 'bench:crawl-db', dbBody);
+    replaceSection(resolve(here, '../README.md'), 'bench:crawl-db', dbBody);
+  }
+  console.log(`\n${dbBody}\n`);
+}
+if (only === 'db') process.exit(0);
+{
+  const v4Body = await v4Bench(quick ? 2_000 : 10_000);
+  const v4Section = `Run on ${new Date().toISOString().slice(0, 10)}: ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), Node ${process.version}.\n\n${v4Body}`;
+  if (!quick) {
+    replaceSection(resolve(here, 'RESULTS.md'), 'bench:system-v4', v4Section);
+    replaceSection(resolve(here, '../README.md'), 'bench:system-v4', v4Body);
+  }
+  console.log(`\n${v4Section}\n`);
+}
+if (only === 'v4') process.exit(0);
 
 const hsPlan: [string, number][] = quick
   ? [
