@@ -1,35 +1,19 @@
 /** `discv5 crawl`: enumerates a whole network and writes what it found (discv5, discv4, or both at once). */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { CrawlSummary } from '../../crawl/crawler.js';
 import { crawlerNodes } from '../../crawl/identities.js';
 import type { Crypto } from '../../crypto/crypto.js';
-import { EXECUTION_BOOTNODES } from '../../discv4/bootnodes.js';
 import type { V4Node } from '../../discv4/node.js';
 import { resolveTree } from '../../dns/resolve.js';
-import type { EthNetworkName } from '../../enr/eth-networks.js';
 import { createCrypto, type Discv5, Discv5Error, type Enr, EnrDecoder } from '../../index.js';
 import type { CrawlProtocol } from '../../store/crawl-schema.js';
 import { parseHostPort, splitList, UsageError } from '../args.js';
+import { consensusBootnodes, executionBootnodes, networkName } from '../bootnodes.js';
 import { beginRecording, DEFAULT_CRAWL_DB, dbTarget, openForCrawl, type Recording } from './crawl-db.js';
 import { type AnyJob, runCrawls, v5Job } from './crawl-run.js';
 import { protocolsOf, v4Job, v4NodesOf, v4NodesOfTexts } from './crawl-v4.js';
 import type { Out } from './net.js';
-
-const NETWORKS = ['mainnet', 'sepolia', 'holesky', 'hoodi'];
-
-function bundledBootnodes(network: string): string[] {
-  // data/ sits beside dist/ in the package, and beside ts/ in a checkout.
-  for (const up of ['../data/bootnodes.json', '../../../data/bootnodes.json']) {
-    try {
-      const doc = JSON.parse(readFileSync(resolve(dirname(fileURLToPath(import.meta.url)), up), 'utf8'));
-      return doc.networks[network] ?? [];
-    } catch {}
-  }
-  throw new UsageError('bundled bootnode data not found');
-}
 
 const SEED_PREFIXES = ['enr:', 'enrtree://', 'enode://'];
 
@@ -46,10 +30,9 @@ function seedTexts(v: Record<string, unknown>, protocols: readonly CrawlProtocol
     seeds.push(...text.split(/\s+/).filter((s) => SEED_PREFIXES.some((p) => s.startsWith(p))));
   }
   if (v.network) {
-    if (!NETWORKS.includes(v.network as string))
-      throw new UsageError(`--network must be one of ${NETWORKS.join(', ')}`);
-    if (protocols.includes('v5')) seeds.push(...bundledBootnodes(v.network as string));
-    if (protocols.includes('v4')) seeds.push(...EXECUTION_BOOTNODES[v.network as EthNetworkName]);
+    const network = networkName(v.network as string);
+    if (protocols.includes('v5')) seeds.push(...consensusBootnodes(network));
+    if (protocols.includes('v4')) seeds.push(...executionBootnodes(network));
   }
   if (v.reseed) {
     const doc = JSON.parse(readFileSync(v.reseed as string, 'utf8')) as Record<string, { record?: string }>;
