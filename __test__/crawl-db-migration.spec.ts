@@ -246,7 +246,7 @@ test('a discv4 row without a record: its endpoint, its enode URL as record, seq 
     enode: bare.enode,
     ip: '127.0.0.1',
     udp: 30302,
-    tcp: 30302,
+    tcp: null, // its record names no TCP port: the URL says 0, the row none
     ip6: null,
     fork_digest: null,
     eth_network: null,

@@ -58,6 +58,14 @@ export class Bonds {
     if (b !== undefined) b.pingReceivedAt = Number.NEGATIVE_INFINITY;
   }
 
+  /**
+   * The node answered a FINDNODE or ENRREQUEST of ours: it holds a proof of us (an answer is sent
+   * only to a bonded asker), whether or not it pinged us lately.
+   */
+  answeredUs(nodeId: Uint8Array, ip: string): void {
+    this.#bond(keyOf(nodeId, ip)).pingReceivedAt = this.#now();
+  }
+
   /** Whether the node proved its endpoint to us (answered a PING of ours there) within the lifetime. */
   verified(nodeId: Uint8Array, ip: string): boolean {
     const b = this.#bonds.peek(keyOf(nodeId, ip));

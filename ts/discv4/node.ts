@@ -85,7 +85,8 @@ export class V4Node {
     const e4 = enr.endpoint4();
     const e = e4 ?? enr.endpoint6();
     if (key === null || e === undefined) return undefined;
-    const tcp = (e4 !== undefined ? enr.tcp : (enr.tcp6 ?? enr.tcp)) ?? e.port;
+    // No TCP port in the record: 0, as go-ethereum writes such a node (and as `Discv4.enode` does).
+    const tcp = (e4 !== undefined ? enr.tcp : (enr.tcp6 ?? enr.tcp)) ?? 0;
     return new V4Node({ publicKey: key.subarray(1), ip: e.ip, udp: e.port, tcp }, enr.nodeId, enr);
   }
 

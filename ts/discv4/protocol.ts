@@ -235,6 +235,9 @@ export class Discv4Protocol {
       this.bonds.unanswered(node.nodeId, node.address);
       throw timeout('NEIGHBORS', node);
     }
+    // It answered, so it holds our proof: no PING before the next request (and none after a
+    // re-bond that it had no reason to answer with a PING of its own).
+    this.bonds.answeredUs(node.nodeId, node.address);
     return [...found.values()];
   }
 
@@ -249,6 +252,7 @@ export class Discv4Protocol {
     const answered = this.calls.expect(node.nodeId, node.address, PacketType.ENR_RESPONSE, timeoutMs, (r) => {
       if (r.message.type !== PacketType.ENR_RESPONSE || !bytesEqual(r.message.requestHash, hash)) return 'no';
       record = recordOfResponse(this.#d.crypto, r) ?? undefined;
+      this.bonds.answeredUs(node.nodeId, node.address);
       if (record === undefined) this.#d.counters.inc('discv4.drop.bad-record');
       return 'done';
     });

@@ -34,8 +34,8 @@ export interface CrawlJob<R extends Enr | V4Node> {
   text(summary: CrawlSummary<R>, reported: CrawledNode<R>[]): string;
   /** Its nodes.json entry, keyed by node id. */
   geth(node: CrawledNode<R>): [string, GethEntry];
-  /** Crawl options of its own. */
-  options?: { askRecords?: boolean };
+  /** Crawl options of its own (`concurrency`: its default when --concurrency is not given). */
+  options?: { askRecords?: boolean; concurrency?: number };
 }
 
 export type AnyJob = CrawlJob<Enr> | CrawlJob<V4Node>;
@@ -68,8 +68,9 @@ export function v5Job(
 
 /** The crawl options of the command line, checked (each a UsageError when wrong). */
 function crawlSettings(v: Record<string, unknown>) {
-  const concurrency = v.concurrency === undefined ? 512 : Number(v.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1)
+  // Undefined when not given: each job then takes its own default (crawlOptions).
+  const concurrency = v.concurrency === undefined ? undefined : Number(v.concurrency);
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1))
     throw new UsageError('--concurrency must be a positive integer');
   const limit = (flag: string): number | undefined => {
     if (v[flag] === undefined) return undefined;
@@ -85,7 +86,7 @@ function crawlSettings(v: Record<string, unknown>) {
   const timeoutMs = v.timeout === undefined ? undefined : Number(v.timeout) * 1000;
   if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new UsageError('--timeout must be a number of seconds');
   return {
-    concurrency,
+    ...(concurrency === undefined ? {} : { concurrency }),
     mode: mode as 'full' | 'fast',
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
     ...(maxNodes === undefined ? {} : { maxNodes }),
@@ -114,8 +115,8 @@ async function runJob<R extends Enr | V4Node>(job: CrawlJob<R>, c: Common): Prom
     c.write?.(`${JSON.stringify(job.json(node))}\n`);
   };
   const summary = await crawl<R>(job.askers, job.seeds, {
-    ...c.settings,
     ...job.options,
+    ...c.settings,
     ...(c.signal === undefined ? {} : { signal: c.signal }),
     ...(job.resume === undefined ? {} : { resume: job.resume }),
     ...(recorder === undefined ? {} : { onFound: (r: R) => recorder.found(r) }),
