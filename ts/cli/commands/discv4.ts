@@ -3,8 +3,9 @@
  * nodes, through a short-lived node that serves both protocols. FINDNODE bonds first (our PING
  * answered, then a moment for the node's PING back), as go-ethereum nodes require.
  */
-import { createCrypto, Discv5, V4Node } from '../../index.js';
-import { parseHex, parseHostPort, UsageError } from '../args.js';
+import { createCrypto, type Discv5, V4Node } from '../../index.js';
+import { parseHex, UsageError } from '../args.js';
+import { withClient } from './client.js';
 import type { Out } from './net.js';
 
 /** Whether a positional names a discv4 node (the scheme is case-insensitive, as parseEnode's). */
@@ -21,23 +22,9 @@ function enodeTarget(url: string): V4Node {
   }
 }
 
-async function withV4Client<T>(bind: string | undefined, fn: (node: Discv5) => Promise<T>): Promise<T> {
-  const crypto = createCrypto();
-  const at = bind === undefined ? { ip: '0.0.0.0', port: 0 } : parseHostPort(bind, '--bind');
-  const node = await Discv5.create({
-    privateKey: crypto.generatePrivateKey(),
-    crypto,
-    bind: at.ip.includes(':') ? { ip6: at } : { ip4: at },
-    config: { refreshIntervalMs: 0 },
-    discv4: {},
-  });
-  await node.start();
-  try {
-    return await fn(node);
-  } finally {
-    await node.stop();
-  }
-}
+/** The client node, serving discv4 too. */
+const withV4Client = <T>(bind: string | undefined, fn: (node: Discv5) => Promise<T>): Promise<T> =>
+  withClient(bind, fn, { discv4: true });
 
 const v4Of = (node: Discv5) => node.discv4 as NonNullable<Discv5['discv4']>;
 

@@ -3,14 +3,15 @@
 import { writeFileSync } from 'node:fs';
 import { crawlerNodes } from '../../crawl/identities.js';
 import { enrJson } from '../../enr/json.js';
-import { createCrypto, Discv5, type Discv5Config, Enr, EnrDecoder } from '../../index.js';
+import { createCrypto, type Discv5Config, Enr, EnrDecoder } from '../../index.js';
 import type { FaultProfile } from '../../testnet/plan.js';
 import { type ShardedTestnet, startShardedTestnet } from '../../testnet/sharded.js';
 import { startTestnet, Testnet } from '../../testnet/testnet.js';
 import { scoreCrawl, scoreText, truthOf } from '../../testnet/truth.js';
 import { toHex } from '../../util/bytes.js';
-import { parseDistances, parseHex, parseHostPort, required, UsageError } from '../args.js';
+import { parseDistances, parseHex, required, UsageError } from '../args.js';
 import { untilSignal } from '../signal.js';
+import { withClient } from './client.js';
 import { crawlAndReport, identitiesOf } from './crawl.js';
 import { beginRecording, dbTarget, openForCrawl } from './crawl-db.js';
 import { findnodeEnode, isEnode, pingEnode } from './discv4.js';
@@ -18,28 +19,6 @@ import { findnodeEnode, isEnode, pingEnode } from './discv4.js';
 export interface Out {
   line(text: string): void;
   log(text: string): void;
-}
-
-async function client(bind: string | undefined): Promise<Discv5> {
-  const crypto = createCrypto();
-  const at = bind === undefined ? { ip: '0.0.0.0', port: 0 } : parseHostPort(bind, '--bind');
-  const node = await Discv5.create({
-    privateKey: crypto.generatePrivateKey(),
-    crypto,
-    bind: at.ip.includes(':') ? { ip6: at } : { ip4: at },
-    config: { refreshIntervalMs: 0 },
-  });
-  await node.start();
-  return node;
-}
-
-async function withClient<T>(bind: string | undefined, fn: (n: Discv5) => Promise<T>): Promise<T> {
-  const node = await client(bind);
-  try {
-    return await fn(node);
-  } finally {
-    await node.stop();
-  }
 }
 
 export async function ping(positionals: string[], v: Record<string, unknown>, out: Out): Promise<void> {
